@@ -1,0 +1,264 @@
+// Package checks is the heart of the service: releases, the safeguarding checks each release
+// needs, their lifecycle and deadlines, who may see and change them, and the MongoDB store
+// that keeps them.
+//
+// It imports neither the HTTP API nor the notifications: both use it.
+package checks
+
+import (
+	"slices"
+	"time"
+)
+
+// Role is what a user does, and so what the user may see and change.
+type Role string
+
+// The roles.
+const (
+	// RoleAdmin runs the service: users, agencies, escalations. Sees everything.
+	RoleAdmin Role = "admin"
+	// RoleCOM is a Community Offender Manager in one probation team.
+	RoleCOM Role = "com"
+	// RoleManager manages one or more probation teams.
+	RoleManager Role = "manager"
+	// RoleLiaison answers checks for one police force or children's services authority.
+	RoleLiaison Role = "liaison"
+)
+
+// Roles lists every role, for validation and help texts.
+func Roles() []Role { return []Role{RoleAdmin, RoleCOM, RoleManager, RoleLiaison} }
+
+// User is a person who uses the service.
+type User struct {
+	ID    string
+	Name  string
+	Email string
+	Role  Role
+	// Teams holds a COM's one team or a manager's teams.
+	Teams []string
+	// Agency is a liaison's agency code.
+	Agency    string
+	Active    bool
+	CreatedAt time.Time
+}
+
+// InTeam reports whether team is one of the user's teams.
+func (u User) InTeam(team string) bool { return slices.Contains(u.Teams, team) }
+
+// AgencyKind says which kind of check an agency answers.
+type AgencyKind string
+
+// The kinds of agency.
+const (
+	KindPolice            AgencyKind = "police"
+	KindChildrensServices AgencyKind = "childrens_services"
+)
+
+// Agency is a police force or a local authority's children's services.
+type Agency struct {
+	Code   string // ONS code, e.g. E23000001
+	Name   string
+	Kind   AgencyKind
+	Nation string // England or Wales
+	// ContactEmail is the team mailbox that receives requests.
+	ContactEmail string
+	// EscalationEmail is the mailbox of the team's manager, for escalations.
+	EscalationEmail string
+	Active          bool
+	UpdatedAt       time.Time
+	Version         int64
+}
+
+// CheckType is the kind of information a check asks for.
+type CheckType string
+
+// The check types.
+const (
+	TypeDomesticAbuse     CheckType = "domestic_abuse"
+	TypeChildSafeguarding CheckType = "child_safeguarding"
+)
+
+// CheckTypes lists every check type in the order a release shows them.
+func CheckTypes() []CheckType { return []CheckType{TypeDomesticAbuse, TypeChildSafeguarding} }
+
+// AgencyKind returns the kind of agency that answers checks of type t.
+func (t CheckType) AgencyKind() AgencyKind {
+	if t == TypeDomesticAbuse {
+		return KindPolice
+	}
+	return KindChildrensServices
+}
+
+// Status is where a check is in its lifecycle.
+type Status string
+
+// The statuses of a check.
+const (
+	StatusRequired    Status = "required"
+	StatusRequested   Status = "requested"
+	StatusResponded   Status = "responded"
+	StatusCompleted   Status = "completed"
+	StatusNotRequired Status = "not_required"
+	StatusWithdrawn   Status = "withdrawn"
+)
+
+// Statuses lists every status in lifecycle order.
+func Statuses() []Status {
+	return []Status{StatusRequired, StatusRequested, StatusResponded, StatusCompleted, StatusNotRequired, StatusWithdrawn}
+}
+
+// Open reports whether a check in status s still needs something done before release.
+func (s Status) Open() bool {
+	return s == StatusRequired || s == StatusRequested || s == StatusResponded
+}
+
+// Outcome is an agency's answer to a check.
+type Outcome string
+
+// The outcomes.
+const (
+	OutcomeInformationHeld Outcome = "information_held"
+	OutcomeNoInformation   Outcome = "no_information"
+	OutcomeDeclined        Outcome = "declined"
+)
+
+// Outcomes lists every outcome.
+func Outcomes() []Outcome {
+	return []Outcome{OutcomeInformationHeld, OutcomeNoInformation, OutcomeDeclined}
+}
+
+// Response is an agency's answer.
+type Response struct {
+	Outcome Outcome
+	// Summary is special category data: it never leaves the API, never goes into an email
+	// or a log.
+	Summary         string
+	RespondedAt     time.Time
+	RespondedBy     string // user id
+	RespondedByName string
+}
+
+// HistoryEntry is one thing that happened to a check.
+type HistoryEntry struct {
+	At        time.Time
+	ActorID   string // empty for the service itself
+	ActorName string
+	Role      Role
+	Action    Action
+	From      Status
+	To        Status
+	Note      string
+}
+
+// ReleaseStatus is whether a release is still expected.
+type ReleaseStatus string
+
+// The statuses of a release.
+const (
+	ReleaseActive    ReleaseStatus = "active"
+	ReleaseCancelled ReleaseStatus = "cancelled"
+)
+
+// Release is one person's expected release from prison, with the checks it needs.
+type Release struct {
+	ID             string
+	CRN            string // probation case reference: a letter and six digits
+	NOMSNumber     string // prison number: a letter, four digits, two letters
+	FullName       string
+	DateOfBirth    Date
+	ReleaseDate    Date
+	PrisonCode     string
+	Team           string
+	COMID          string
+	PoliceForce    string // agency code of the police force for the release address
+	LocalAuthority string // agency code of the children's services for the release address
+	Status         ReleaseStatus
+	CancelReason   string
+	CreatedAt      time.Time
+	CreatedBy      string
+	UpdatedAt      time.Time
+	Version        int64
+
+	// Slots are the checks the release owns, current and superseded; see slot.
+	Slots []Slot
+	// Checks are the release's checks, filled in when a release is read with them.
+	Checks []Check
+
+	// pending is set while the checks may not match the release yet.
+	pending bool
+}
+
+// Slot is a release's record of one of its checks. A release owns one current check of each
+// type; when the address changes to another agency, the check for the old agency is
+// superseded (withdrawn if still open, kept with its answer if not) and a new one is created.
+// The release document is written first and the checks are brought in line with it
+// afterwards, so a crash in between is repaired by running the same sync again.
+type Slot struct {
+	CheckID    string
+	Type       CheckType
+	Agency     string
+	Superseded bool
+}
+
+// Agency returns the code of the agency that answers checks of type t for the release.
+func (r Release) Agency(t CheckType) string {
+	if t == TypeDomesticAbuse {
+		return r.PoliceForce
+	}
+	return r.LocalAuthority
+}
+
+// Check is one piece of information a release needs from one agency.
+type Check struct {
+	ID        string
+	ReleaseID string
+	Type      CheckType
+	Agency    string
+	Status    Status
+
+	RequestBy         Date
+	RequestedAt       time.Time
+	RequestedBy       string
+	DueDate           Date
+	Response          *Response
+	CompletedAt       time.Time
+	CompletedBy       string
+	CompletionNote    string
+	NotRequiredReason string
+	WithdrawnReason   string
+	SupersededBy      string
+
+	History []HistoryEntry
+	Version int64
+	// Escalations records, per rule of the escalation ladder, when it fired and to whom.
+	Escalations map[string]Escalation
+
+	// Copied from the release, so that lists and scope need no join.
+	CRN         string
+	FullName    string
+	DateOfBirth Date
+	ReleaseDate Date
+	Team        string
+	COMID       string
+}
+
+// Escalation records that one rung of the escalation ladder fired for a check.
+type Escalation struct {
+	At time.Time
+	To []string
+}
+
+// Overdue reports whether the check is late on today: not requested after its request-by
+// date, or not answered after its due date.
+func (c Check) Overdue(today Date) bool {
+	switch c.Status {
+	case StatusRequired:
+		return today.After(c.RequestBy)
+	case StatusRequested:
+		return today.After(c.DueDate)
+	}
+	return false
+}
+
+// Superseded reports whether the check was replaced by another after an address change.
+func (c Check) Superseded() bool { return c.SupersededBy != "" }

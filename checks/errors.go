@@ -1,0 +1,99 @@
+package checks
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Error codes. The API maps each to one HTTP status in one place; the rest of the code only
+// says what went wrong.
+const (
+	EMALFORMED    = "malformed"           // the request cannot be read: bad JSON, wrong type, bad id
+	EINVALID      = "invalid"             // the request is readable but breaks a rule
+	EUNAUTHORIZED = "unauthorized"        // no valid credentials
+	EFORBIDDEN    = "forbidden"           // the caller sees the thing but may not do this to it
+	ENOTFOUND     = "not_found"           // no such thing, or not in the caller's scope
+	ECONFLICT     = "conflict"            // not possible in the thing's current state
+	EPRECONDITION = "precondition_failed" // If-Match names a version that is no longer current
+	EUNAVAILABLE  = "unavailable"         // the database cannot be reached; try again
+	EINTERNAL     = "internal"            // a fault of ours
+)
+
+// Error is an error the caller can act on. Its Message is safe to show to the user: it never
+// carries the text of an internal error.
+type Error struct {
+	Code    string
+	Message string
+	// Fields says which fields of the request are wrong and why.
+	Fields []FieldError
+	// Status is the current status of the check, for a transition that the lifecycle refuses.
+	Status Status
+	// Err is the underlying fault, kept for logs and errors.Is, never shown.
+	Err error
+}
+
+// FieldError is a problem with one field of a request.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Code)
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	for _, f := range e.Fields {
+		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Reason)
+	}
+	if e.Err != nil {
+		b.WriteString(": " + e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the code and a message for the user.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err, EINTERNAL when err is not an *Error.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrNotFound is answered for a thing that does not exist or is out of the caller's scope:
+// the two must look the same, so that scope does not leak what exists.
+var ErrNotFound = &Error{Code: ENOTFOUND, Message: "not found"}
+
+// ErrStale is returned by a conditional update when the document changed after it was read.
+// The service retries, or answers 412 when the caller named the version it expected.
+var ErrStale = &Error{Code: EPRECONDITION, Message: "it changed since it was read: read it again and retry"}
+
+// fields collects field errors of one request, so that the caller sees all of them at once.
+type fields []FieldError
+
+func (f *fields) add(field, reason string, args ...any) {
+	*f = append(*f, FieldError{Field: field, Reason: fmt.Sprintf(reason, args...)})
+}
+
+// err returns an EINVALID error listing every field, or nil when there is none.
+func (f fields) err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: f}
+}
+
+// malformed returns an EMALFORMED error about one field.
+func malformed(field, reason string) error {
+	return &Error{Code: EMALFORMED, Message: "the request cannot be read", Fields: []FieldError{{field, reason}}}
+}

@@ -1,0 +1,615 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ReleaseInput is a new release as the caller gives it. Every field is checked, and all the
+// problems are answered at once.
+type ReleaseInput struct {
+	CRN            string
+	NOMSNumber     string
+	FullName       string
+	DateOfBirth    string
+	ReleaseDate    string
+	PrisonCode     string
+	Team           string // a COM's own team when empty
+	COMID          string // the acting COM when empty
+	PoliceForce    string
+	LocalAuthority string
+}
+
+// ReleasePatch holds the fields of a release to change; nil fields stay as they are.
+type ReleasePatch struct {
+	ReleaseDate    *string
+	PrisonCode     *string
+	Team           *string
+	COMID          *string
+	PoliceForce    *string
+	LocalAuthority *string
+}
+
+// ReleaseFilter selects releases for a list. Dates are YYYY-MM-DD, as the caller gave them.
+type ReleaseFilter struct {
+	Team        string
+	COMID       string
+	ReleaseFrom string
+	ReleaseTo   string
+	Status      string
+	Limit       int
+	Cursor      string
+}
+
+// maxYearsAhead bounds a release date: further than this is a typing mistake, not a sentence.
+const maxYearsAhead = 10
+
+// CreateRelease records a release and creates its two checks, each in status required with
+// its request-by date.
+func (s *Service) CreateRelease(ctx context.Context, actor User, in ReleaseInput) (Release, error) {
+	if actor.Role == RoleLiaison {
+		return Release{}, Errorf(EFORBIDDEN, "liaisons cannot record releases")
+	}
+	var f fields
+	today := s.Today()
+	r := Release{ID: newID(), Status: ReleaseActive, Version: 1, CreatedBy: actor.ID}
+
+	var ok bool
+	if r.CRN, ok = ParseCRN(in.CRN); !ok {
+		f.add("crn", "must be one letter and six digits, e.g. X123456")
+	}
+	if r.NOMSNumber, ok = ParseNOMS(in.NOMSNumber); !ok {
+		f.add("noms_number", "must be a letter, four digits and two letters, e.g. A1234BC")
+	}
+	r.FullName = text(&f, "full_name", in.FullName, true, MaxName)
+	r.DateOfBirth = dateOfBirth(&f, in.DateOfBirth, today)
+	r.ReleaseDate = releaseDate(&f, in.ReleaseDate, today)
+	r.PrisonCode = prisonCode(&f, in.PrisonCode)
+	r.Team = s.teamFor(&f, actor, in.Team)
+	if err := s.agencyFor(ctx, &f, "police_force", in.PoliceForce, KindPolice, &r.PoliceForce); err != nil {
+		return Release{}, err
+	}
+	if err := s.agencyFor(ctx, &f, "local_authority", in.LocalAuthority, KindChildrensServices, &r.LocalAuthority); err != nil {
+		return Release{}, err
+	}
+	comID := in.COMID
+	if comID == "" && actor.Role == RoleCOM {
+		comID = actor.ID
+	}
+	if err := s.comFor(ctx, &f, comID, r.Team, &r.COMID); err != nil {
+		return Release{}, err
+	}
+	if err := f.err(); err != nil {
+		return Release{}, err
+	}
+
+	now := s.now()
+	r.CreatedAt, r.UpdatedAt = now, now
+	for _, t := range CheckTypes() {
+		r.Slots = append(r.Slots, Slot{CheckID: newID(), Type: t, Agency: r.Agency(t)})
+	}
+	if err := s.store.InsertRelease(ctx, r); err != nil {
+		if ErrorCode(err) == ECONFLICT {
+			return Release{}, s.duplicate(ctx, actor, r)
+		}
+		return Release{}, err
+	}
+	return s.synced(ctx, actor, r)
+}
+
+// synced syncs the checks of a release that actor just changed and returns it with them.
+func (s *Service) synced(ctx context.Context, actor User, r Release) (Release, error) {
+	checks, err := s.syncRelease(ctx, r, actor)
+	if err != nil {
+		return Release{}, err
+	}
+	r.Checks, r.pending = checks, false
+	return r, nil
+}
+
+// duplicate explains that the person already has an active release on that date. The id is
+// given only when the caller may see that release.
+func (s *Service) duplicate(ctx context.Context, actor User, r Release) error {
+	msg := fmt.Sprintf("an active release for %s on %s is already recorded", r.CRN, r.ReleaseDate)
+	if existing, err := s.store.ReleaseByKey(ctx, r.CRN, r.ReleaseDate); err == nil && canSeeRelease(actor, existing) {
+		msg += " (id " + existing.ID + ")"
+	}
+	return &Error{Code: ECONFLICT, Message: msg}
+}
+
+// Release returns one release with its checks.
+func (s *Service) Release(ctx context.Context, actor User, id string) (Release, error) {
+	r, err := s.visibleRelease(ctx, actor, id)
+	if err != nil {
+		return Release{}, err
+	}
+	return s.withChecks(ctx, r)
+}
+
+func (s *Service) visibleRelease(ctx context.Context, actor User, id string) (Release, error) {
+	if err := checkID("id", id); err != nil {
+		return Release{}, err
+	}
+	r, err := s.store.Release(ctx, id)
+	if err != nil {
+		return Release{}, err
+	}
+	if !canSeeRelease(actor, r) {
+		return Release{}, ErrNotFound
+	}
+	return r, nil
+}
+
+// withChecks fills in the checks of r. A release read while its sync is pending (a crash cut
+// it short) is repaired first.
+func (s *Service) withChecks(ctx context.Context, r Release) (Release, error) {
+	if r.pending {
+		return s.synced(ctx, System("safeguarding service"), r)
+	}
+	r.Checks = make([]Check, 0, len(r.Slots))
+	for _, slot := range r.Slots {
+		c, err := s.store.Check(ctx, slot.CheckID)
+		if errors.Is(err, ErrNotFound) && slot.Superseded {
+			continue // superseded before it was ever written
+		}
+		if err != nil {
+			return Release{}, err
+		}
+		r.Checks = append(r.Checks, c)
+	}
+	return r, nil
+}
+
+// Releases lists the releases in the caller's scope, soonest release first, each with its
+// checks.
+func (s *Service) Releases(ctx context.Context, actor User, in ReleaseFilter) (Page[Release], error) {
+	if actor.Role == RoleLiaison {
+		return Page[Release]{}, Errorf(EFORBIDDEN, "liaisons see checks, not releases: list /api/v1/checks")
+	}
+	var f fields
+	q := ReleaseQuery{Team: in.Team, COMID: in.COMID, Cursor: in.Cursor}
+	if actor.Role != RoleAdmin {
+		q.Teams = actor.Teams
+	}
+	if in.Team != "" && !ValidTeam(in.Team) {
+		f.add("team", "is not a team code")
+	}
+	if in.COMID != "" && !ValidID(in.COMID) {
+		f.add("com", "is not a user id")
+	}
+	q.From = optionalDate(&f, "release_from", in.ReleaseFrom)
+	q.To = optionalDate(&f, "release_to", in.ReleaseTo)
+	switch ReleaseStatus(in.Status) {
+	case "", ReleaseActive, ReleaseCancelled:
+		q.Status = ReleaseStatus(in.Status)
+	default:
+		f.add("status", "must be active or cancelled")
+	}
+	var err error
+	if q.Limit, err = limit(in.Limit); err != nil {
+		return Page[Release]{}, err
+	}
+	if err := f.err(); err != nil {
+		return Page[Release]{}, err
+	}
+	page, err := s.store.FindReleases(ctx, q)
+	if err != nil {
+		return page, err
+	}
+	checks, err := s.store.ChecksOfReleases(ctx, page.Items)
+	if err != nil {
+		return page, err
+	}
+	for i := range page.Items {
+		page.Items[i].Checks = checks[page.Items[i].ID]
+	}
+	return page, nil
+}
+
+// UpdateRelease changes a release's date, prison, team, COM or address agencies, and brings
+// its checks in line: dates recomputed, and a check superseded by a new one when its agency
+// changes.
+func (s *Service) UpdateRelease(ctx context.Context, actor User, id string, ifMatch *int64, p ReleasePatch) (Release, error) {
+	if p == (ReleasePatch{}) {
+		return Release{}, &Error{Code: EINVALID, Message: "nothing to change: give at least one of release_date, prison_code, team, com_id, police_force, local_authority"}
+	}
+	return s.changeRelease(ctx, actor, id, ifMatch, func(r *Release) error { return s.applyPatch(ctx, actor, r, p) })
+}
+
+// CancelRelease cancels a release and withdraws every open check of it.
+func (s *Service) CancelRelease(ctx context.Context, actor User, id string, ifMatch *int64, reason string) (Release, error) {
+	var f fields
+	reason = text(&f, "reason", reason, false, MaxNote)
+	if err := f.err(); err != nil {
+		return Release{}, err
+	}
+	return s.changeRelease(ctx, actor, id, ifMatch, func(r *Release) error {
+		r.Status, r.CancelReason = ReleaseCancelled, reason
+		return nil
+	})
+}
+
+// changeRelease reads a release, applies change to it and writes it back conditionally,
+// retrying when another change came first (unless the caller named a version), then syncs
+// its checks.
+func (s *Service) changeRelease(ctx context.Context, actor User, id string, ifMatch *int64, change func(*Release) error) (Release, error) {
+	for range retries {
+		r, err := s.visibleRelease(ctx, actor, id)
+		if err != nil {
+			return Release{}, err
+		}
+		if err := precondition(ifMatch, r.Version); err != nil {
+			return Release{}, err
+		}
+		if r.Status == ReleaseCancelled {
+			return Release{}, &Error{Code: ECONFLICT, Message: "the release is cancelled and cannot change"}
+		}
+		next := r
+		next.Slots = slices.Clone(r.Slots)
+		if err := change(&next); err != nil {
+			return Release{}, err
+		}
+		next.UpdatedAt = s.now()
+		updated, err := s.store.UpdateRelease(ctx, next)
+		switch {
+		case stale(err) && ifMatch == nil:
+			continue
+		case ErrorCode(err) == ECONFLICT:
+			return Release{}, s.duplicate(ctx, actor, next)
+		case err != nil:
+			return Release{}, err
+		}
+		return s.synced(ctx, actor, updated)
+	}
+	return Release{}, &Error{Code: ECONFLICT, Message: "the release kept changing while this change was made; try again"}
+}
+
+func (s *Service) applyPatch(ctx context.Context, actor User, r *Release, p ReleasePatch) error {
+	var f fields
+	today := s.Today()
+	if p.ReleaseDate != nil {
+		r.ReleaseDate = releaseDate(&f, *p.ReleaseDate, today)
+	}
+	if p.PrisonCode != nil {
+		r.PrisonCode = prisonCode(&f, *p.PrisonCode)
+	}
+	if p.Team != nil {
+		if *p.Team == "" {
+			f.add("team", "must not be empty")
+		} else {
+			r.Team = s.teamFor(&f, actor, *p.Team)
+		}
+	}
+	comID := r.COMID
+	if p.COMID != nil {
+		comID = *p.COMID
+	}
+	if p.COMID != nil || p.Team != nil {
+		if err := s.comFor(ctx, &f, comID, r.Team, &r.COMID); err != nil {
+			return err
+		}
+	}
+	for _, t := range CheckTypes() {
+		field, kind, value, target := "police_force", KindPolice, p.PoliceForce, &r.PoliceForce
+		if t == TypeChildSafeguarding {
+			field, kind, value, target = "local_authority", KindChildrensServices, p.LocalAuthority, &r.LocalAuthority
+		}
+		if value == nil || *value == *target {
+			continue
+		}
+		if err := s.agencyFor(ctx, &f, field, *value, kind, target); err != nil {
+			return err
+		}
+		r.supersede(t, *target)
+	}
+	return f.err()
+}
+
+// supersede replaces the current check of type t by a new one for agency.
+func (r *Release) supersede(t CheckType, agency string) {
+	for i := range r.Slots {
+		if r.Slots[i].Type == t && !r.Slots[i].Superseded {
+			r.Slots[i].Superseded = true
+		}
+	}
+	r.Slots = append(r.Slots, Slot{CheckID: newID(), Type: t, Agency: agency})
+}
+
+// RepairPending syncs the checks of every release that a crash left out of line with its
+// checks. It returns how many it repaired.
+func (s *Service) RepairPending(ctx context.Context) (int, error) {
+	pending, err := s.store.ReleasesPendingSync(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range pending {
+		if _, err := s.syncRelease(ctx, r, System("safeguarding service")); err != nil {
+			return 0, fmt.Errorf("repair release %s: %w", r.ID, err)
+		}
+	}
+	if len(pending) > 0 {
+		s.log.Info("releases repaired", "count", len(pending))
+	}
+	return len(pending), nil
+}
+
+// syncRelease brings the checks of r in line with it and then clears its pending mark. It
+// is idempotent: running it twice changes nothing the second time.
+func (s *Service) syncRelease(ctx context.Context, r Release, actor User) ([]Check, error) {
+	current := map[CheckType]string{}
+	for _, slot := range r.Slots {
+		if !slot.Superseded {
+			current[slot.Type] = slot.CheckID
+		}
+	}
+	checks := make([]Check, 0, len(r.Slots))
+	for _, slot := range r.Slots {
+		c, err := s.syncSlot(ctx, r, slot, current[slot.Type], actor)
+		if err != nil {
+			return nil, err
+		}
+		if c.ID != "" {
+			checks = append(checks, c)
+		}
+	}
+	if err := s.store.MarkReleaseSynced(ctx, r.ID, r.Version); err != nil {
+		return nil, err
+	}
+	return checks, nil
+}
+
+func (s *Service) syncSlot(ctx context.Context, r Release, slot Slot, currentID string, actor User) (Check, error) {
+	for range retries {
+		now := s.now()
+		c, err := s.store.Check(ctx, slot.CheckID)
+		if errors.Is(err, ErrNotFound) {
+			if slot.Superseded {
+				return Check{}, nil // never written, so nothing to withdraw
+			}
+			c = s.newCheck(r, slot, actor, now)
+			if err := s.store.InsertCheck(ctx, c); err != nil {
+				if ErrorCode(err) == ECONFLICT {
+					continue // another sync wrote it meanwhile: reconcile that one
+				}
+				return Check{}, err
+			}
+			return c, nil
+		}
+		if err != nil {
+			return Check{}, err
+		}
+		next, entry := s.reconcile(c, r, slot, currentID, actor, now)
+		if next == nil {
+			return c, nil
+		}
+		updated, err := s.store.UpdateCheck(ctx, *next, entry, now)
+		if stale(err) {
+			continue
+		}
+		return updated, err
+	}
+	return Check{}, &Error{Code: ECONFLICT, Message: "the release's checks kept changing; try again"}
+}
+
+func (s *Service) newCheck(r Release, slot Slot, actor User, now time.Time) Check {
+	c := Check{
+		ID: slot.CheckID, ReleaseID: r.ID, Type: slot.Type, Agency: slot.Agency, Status: StatusRequired,
+		RequestBy: s.deadlines.RequestBy(r.ReleaseDate), Version: 1,
+		CRN: r.CRN, FullName: r.FullName, DateOfBirth: r.DateOfBirth, ReleaseDate: r.ReleaseDate,
+		Team: r.Team, COMID: r.COMID,
+	}
+	entry := actorEntry(actor, now, ActionCreate)
+	entry.To = StatusRequired
+	c.History = []HistoryEntry{entry}
+	if r.Status == ReleaseCancelled {
+		c.Status, c.WithdrawnReason = StatusWithdrawn, cancelReason(r)
+		entry = actorEntry(actor, now, ActionWithdraw)
+		entry.From, entry.To, entry.Note = StatusRequired, StatusWithdrawn, c.WithdrawnReason
+		c.History = append(c.History, entry)
+	}
+	return c
+}
+
+func cancelReason(r Release) string {
+	if r.CancelReason == "" {
+		return "release cancelled"
+	}
+	return "release cancelled: " + r.CancelReason
+}
+
+// reconcile returns the change that brings check c in line with its release, or nil when it
+// already is.
+func (s *Service) reconcile(c Check, r Release, slot Slot, currentID string, actor User, now time.Time) (*Check, *HistoryEntry) {
+	next := c
+	next.CRN, next.FullName, next.DateOfBirth = r.CRN, r.FullName, r.DateOfBirth
+	next.ReleaseDate, next.Team, next.COMID = r.ReleaseDate, r.Team, r.COMID
+
+	var notes []string
+	note := func(what string, from, to fmt.Stringer) {
+		if from.String() != to.String() {
+			notes = append(notes, fmt.Sprintf("%s %s → %s", what, orNone(from.String()), orNone(to.String())))
+		}
+	}
+	note("release date", c.ReleaseDate, r.ReleaseDate)
+	note("team", str(c.Team), str(r.Team))
+	if c.COMID != r.COMID {
+		notes = append(notes, "COM reassigned")
+	}
+	action := ActionReleaseChanged
+	withdraw := func(reason string) {
+		next.Status, next.WithdrawnReason, action = StatusWithdrawn, reason, ActionWithdraw
+	}
+	switch {
+	case slot.Superseded:
+		next.SupersededBy = currentID
+		if c.Status.Open() {
+			withdraw(fmt.Sprintf("the release address moved: %s now goes to agency %s", c.Type, r.Agency(slot.Type)))
+		} else if c.SupersededBy == "" {
+			notes = append(notes, "superseded: the release address moved to agency "+r.Agency(slot.Type))
+		}
+	case r.Status == ReleaseCancelled:
+		if c.Status.Open() {
+			withdraw(cancelReason(r))
+		}
+	case c.Status.Open():
+		next.RequestBy = s.deadlines.RequestBy(r.ReleaseDate)
+		if c.Status == StatusRequested {
+			next.DueDate = s.deadlines.ResponseDue(c.RequestedAt, r.ReleaseDate)
+		}
+		note("request by", c.RequestBy, next.RequestBy)
+		note("due date", c.DueDate, next.DueDate)
+	}
+	if sameState(c, next) {
+		return nil, nil
+	}
+	entry := actorEntry(actor, now, action)
+	entry.From, entry.To = c.Status, next.Status
+	if action == ActionWithdraw {
+		notes = append([]string{next.WithdrawnReason}, notes...)
+	}
+	entry.Note = strings.Join(notes, "; ")
+	return &next, &entry
+}
+
+type str string
+
+func (s str) String() string { return string(s) }
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// sameState reports whether the fields a sync may change are equal.
+func sameState(a, b Check) bool {
+	return a.Status == b.Status && a.SupersededBy == b.SupersededBy && a.WithdrawnReason == b.WithdrawnReason &&
+		a.RequestBy == b.RequestBy && a.DueDate == b.DueDate && a.CRN == b.CRN && a.FullName == b.FullName &&
+		a.DateOfBirth == b.DateOfBirth && a.ReleaseDate == b.ReleaseDate && a.Team == b.Team && a.COMID == b.COMID
+}
+
+// Field rules shared by create and patch.
+
+func dateOfBirth(f *fields, s string, today Date) Date {
+	if s == "" {
+		f.add("date_of_birth", "is required")
+		return Date{}
+	}
+	d, err := ParseDate(s)
+	switch {
+	case err != nil:
+		f.add("date_of_birth", "must be a date in the form YYYY-MM-DD")
+	case d.After(today.AddDays(-10 * 365)):
+		f.add("date_of_birth", "must be at least ten years ago: the person must be old enough to have been in custody")
+	case d.Before(today.AddDays(-120 * 365)):
+		f.add("date_of_birth", "must be within the last 120 years")
+	}
+	return d
+}
+
+func releaseDate(f *fields, s string, today Date) Date {
+	if s == "" {
+		f.add("release_date", "is required")
+		return Date{}
+	}
+	d, err := ParseDate(s)
+	switch {
+	case err != nil:
+		f.add("release_date", "must be a date in the form YYYY-MM-DD")
+	case d.Before(today):
+		f.add("release_date", "must not be before today (%s)", today)
+	case d.After(today.AddDays(maxYearsAhead * 366)):
+		f.add("release_date", "must be within %d years", maxYearsAhead)
+	}
+	return d
+}
+
+func optionalDate(f *fields, field, s string) Date {
+	if s == "" {
+		return Date{}
+	}
+	d, err := ParseDate(s)
+	if err != nil {
+		f.add(field, "must be a date in the form YYYY-MM-DD")
+	}
+	return d
+}
+
+func prisonCode(f *fields, s string) string {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if !prisonPattern.MatchString(s) {
+		f.add("prison_code", "must be the three-letter prison code, e.g. LEI")
+	}
+	return s
+}
+
+// teamFor checks the team of a release against what the actor may manage: a COM its own team
+// (the default), a manager one of its teams, an admin any.
+func (s *Service) teamFor(f *fields, actor User, team string) string {
+	team = strings.TrimSpace(team)
+	switch {
+	case team == "" && actor.Role == RoleCOM && len(actor.Teams) > 0:
+		return actor.Teams[0]
+	case team == "":
+		f.add("team", "is required")
+	case !ValidTeam(team):
+		f.add("team", "must be a team code of letters, digits, - and _ (at most 32)")
+	case actor.Role != RoleAdmin && !actor.InTeam(team):
+		f.add("team", "must be one of your teams (%s)", strings.Join(actor.Teams, ", "))
+	}
+	return team
+}
+
+// agencyFor checks that code names an active agency of the kind, and sets *target to it.
+func (s *Service) agencyFor(ctx context.Context, f *fields, field, code string, kind AgencyKind, target *string) error {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	*target = code
+	if code == "" {
+		f.add(field, "is required: the agency code for the release address (see GET /api/v1/agencies?kind=%s)", kind)
+		return nil
+	}
+	a, err := s.store.Agency(ctx, code)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		f.add(field, "no agency has the code %q (see GET /api/v1/agencies?kind=%s)", code, kind)
+	case err != nil:
+		return err
+	case a.Kind != kind:
+		f.add(field, "%s is %s, not a %s agency", code, a.Name, kind)
+	case !a.Active:
+		f.add(field, "%s (%s) is inactive", code, a.Name)
+	}
+	return nil
+}
+
+// comFor checks that id names an active COM of team, and sets *target to it.
+func (s *Service) comFor(ctx context.Context, f *fields, id, team string, target *string) error {
+	*target = id
+	if id == "" {
+		f.add("com_id", "is required: the id of the COM who manages the case")
+		return nil
+	}
+	if !ValidID(id) {
+		f.add("com_id", "is not a user id")
+		return nil
+	}
+	u, err := s.store.User(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		f.add("com_id", "no user has this id")
+	case err != nil:
+		return err
+	case u.Role != RoleCOM:
+		f.add("com_id", "is not a COM")
+	case !u.Active:
+		f.add("com_id", "is deactivated")
+	case team != "" && !u.InTeam(team):
+		f.add("com_id", "is not in team %s", team)
+	}
+	return nil
+}

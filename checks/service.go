@@ -1,0 +1,110 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Service is what the API, the command line and the scheduler ask of the domain. Every method
+// takes the acting user and applies the scope and role rules: callers need not check them.
+type Service struct {
+	store     *Store
+	clock     Clock
+	deadlines Deadlines
+	log       *slog.Logger
+}
+
+// NewService returns a service on store, telling the time with clock and computing deadlines
+// with deadlines.
+func NewService(store *Store, clock Clock, deadlines Deadlines, log *slog.Logger) *Service {
+	return &Service{store: store, clock: clock, deadlines: deadlines, log: log}
+}
+
+// Deadlines returns the deadline rules the service applies.
+func (s *Service) Deadlines() Deadlines { return s.deadlines }
+
+// Clock returns the service's clock.
+func (s *Service) Clock() Clock { return s.clock }
+
+// Store returns the service's store, for the parts of the service that keep their own
+// collections beside it.
+func (s *Service) Store() *Store { return s.store }
+
+// System is the acting user for what the service does by itself or from the command line.
+func System(name string) User {
+	return User{ID: "", Name: name, Role: RoleAdmin, Active: true}
+}
+
+// Start prepares the database for use: indexes, the agency directory, and the repair of any
+// release whose checks a crash left behind. Run it once at start-up.
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.store.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	agencies, err := Directory()
+	if err != nil {
+		return err
+	}
+	added, err := s.store.SeedAgencies(ctx, agencies, s.now())
+	if err != nil {
+		return fmt.Errorf("load agency directory: %w", err)
+	}
+	if added > 0 {
+		s.log.Info("agency directory loaded", "added", added)
+	}
+	_, err = s.RepairPending(ctx)
+	return err
+}
+
+// now returns the clock's time to the millisecond, the precision the database keeps, so
+// that what a call returns is what a later read returns.
+func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Millisecond) }
+
+// Today returns the current day in London.
+func (s *Service) Today() Date { return DateOf(s.clock.Now()) }
+
+func newID() string { return bson.NewObjectID().Hex() }
+
+// checkID refuses a malformed id before it reaches the database.
+func checkID(field, id string) error {
+	if !ValidID(id) {
+		return malformed(field, "is not an id this service issues (24 hexadecimal characters)")
+	}
+	return nil
+}
+
+// retries bounds how often a change is retried after losing a race for a document.
+const retries = 5
+
+// stale reports whether err is a lost race, answered 412 when the caller named the version
+// it expected and retried otherwise.
+func stale(err error) bool { return errors.Is(err, ErrStale) }
+
+// precondition checks an If-Match version against the current one.
+func precondition(ifMatch *int64, version int64) error {
+	if ifMatch != nil && *ifMatch != version {
+		return &Error{Code: EPRECONDITION, Message: fmt.Sprintf("version %d is no longer current (now %d): read it again and retry", *ifMatch, version)}
+	}
+	return nil
+}
+
+// limit applies the default and the maximum page size.
+func limit(n int) (int, error) {
+	switch {
+	case n == 0:
+		return 50, nil
+	case n < 0 || n > 200:
+		return 0, &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: []FieldError{{"limit", "must be a whole number from 1 to 200"}}}
+	}
+	return n, nil
+}
+
+// actorEntry starts a history entry for something u did.
+func actorEntry(u User, at time.Time, a Action) HistoryEntry {
+	return HistoryEntry{At: at, ActorID: u.ID, ActorName: u.Name, Role: u.Role, Action: a}
+}

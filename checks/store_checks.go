@@ -1,0 +1,296 @@
+package checks
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+type checkDoc struct {
+	ID        string `bson:"_id"`
+	ReleaseID string `bson:"release_id"`
+	Type      string `bson:"type"`
+	Agency    string `bson:"agency"`
+	Status    string `bson:"status"`
+
+	RequestBy         string       `bson:"request_by"`
+	RequestedAt       *time.Time   `bson:"requested_at,omitempty"`
+	RequestedBy       string       `bson:"requested_by,omitempty"`
+	DueDate           string       `bson:"due_date,omitempty"`
+	Response          *responseDoc `bson:"response,omitempty"`
+	CompletedAt       *time.Time   `bson:"completed_at,omitempty"`
+	CompletedBy       string       `bson:"completed_by,omitempty"`
+	CompletionNote    string       `bson:"completion_note,omitempty"`
+	NotRequiredReason string       `bson:"not_required_reason,omitempty"`
+	WithdrawnReason   string       `bson:"withdrawn_reason,omitempty"`
+	SupersededBy      string       `bson:"superseded_by,omitempty"`
+
+	History     []historyDoc             `bson:"history"`
+	Escalations map[string]escalationDoc `bson:"escalations"`
+	Version     int64                    `bson:"version"`
+	UpdatedAt   time.Time                `bson:"updated_at"`
+
+	CRN         string `bson:"crn"`
+	FullName    string `bson:"full_name"`
+	DateOfBirth string `bson:"date_of_birth"`
+	ReleaseDate string `bson:"release_date"`
+	Team        string `bson:"team"`
+	COMID       string `bson:"com_id"`
+}
+
+type responseDoc struct {
+	Outcome         string    `bson:"outcome"`
+	Summary         string    `bson:"summary"`
+	RespondedAt     time.Time `bson:"responded_at"`
+	RespondedBy     string    `bson:"responded_by"`
+	RespondedByName string    `bson:"responded_by_name"`
+}
+
+type historyDoc struct {
+	At        time.Time `bson:"at"`
+	ActorID   string    `bson:"actor_id,omitempty"`
+	ActorName string    `bson:"actor_name"`
+	Role      string    `bson:"role,omitempty"`
+	Action    string    `bson:"action"`
+	From      string    `bson:"from,omitempty"`
+	To        string    `bson:"to,omitempty"`
+	Note      string    `bson:"note,omitempty"`
+}
+
+type escalationDoc struct {
+	At time.Time `bson:"at"`
+	To []string  `bson:"to"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func timeVal(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func toHistoryDoc(h HistoryEntry) historyDoc {
+	return historyDoc{h.At, h.ActorID, h.ActorName, string(h.Role), string(h.Action), string(h.From), string(h.To), h.Note}
+}
+
+func toCheckDoc(c Check) checkDoc {
+	d := checkDoc{
+		ID: c.ID, ReleaseID: c.ReleaseID, Type: string(c.Type), Agency: c.Agency, Status: string(c.Status),
+		RequestBy: c.RequestBy.String(), RequestedAt: timePtr(c.RequestedAt), RequestedBy: c.RequestedBy,
+		DueDate: c.DueDate.String(), CompletedAt: timePtr(c.CompletedAt), CompletedBy: c.CompletedBy,
+		CompletionNote: c.CompletionNote, NotRequiredReason: c.NotRequiredReason,
+		WithdrawnReason: c.WithdrawnReason, SupersededBy: c.SupersededBy,
+		History: []historyDoc{}, Escalations: map[string]escalationDoc{}, Version: c.Version,
+		CRN: c.CRN, FullName: c.FullName, DateOfBirth: c.DateOfBirth.String(),
+		ReleaseDate: c.ReleaseDate.String(), Team: c.Team, COMID: c.COMID,
+	}
+	if r := c.Response; r != nil {
+		d.Response = &responseDoc{string(r.Outcome), r.Summary, r.RespondedAt, r.RespondedBy, r.RespondedByName}
+	}
+	for _, h := range c.History {
+		d.History = append(d.History, toHistoryDoc(h))
+	}
+	for rule, e := range c.Escalations {
+		d.Escalations[rule] = escalationDoc{e.At, e.To}
+	}
+	return d
+}
+
+func (d checkDoc) toCheck() Check {
+	c := Check{
+		ID: d.ID, ReleaseID: d.ReleaseID, Type: CheckType(d.Type), Agency: d.Agency, Status: Status(d.Status),
+		RequestBy: parseStoredDate(d.RequestBy), RequestedAt: timeVal(d.RequestedAt), RequestedBy: d.RequestedBy,
+		DueDate: parseStoredDate(d.DueDate), CompletedAt: timeVal(d.CompletedAt), CompletedBy: d.CompletedBy,
+		CompletionNote: d.CompletionNote, NotRequiredReason: d.NotRequiredReason,
+		WithdrawnReason: d.WithdrawnReason, SupersededBy: d.SupersededBy,
+		Version: d.Version,
+		CRN:     d.CRN, FullName: d.FullName, DateOfBirth: parseStoredDate(d.DateOfBirth),
+		ReleaseDate: parseStoredDate(d.ReleaseDate), Team: d.Team, COMID: d.COMID,
+	}
+	if r := d.Response; r != nil {
+		c.Response = &Response{Outcome(r.Outcome), r.Summary, r.RespondedAt.UTC(), r.RespondedBy, r.RespondedByName}
+	}
+	c.History = make([]HistoryEntry, 0, len(d.History))
+	for _, h := range d.History {
+		c.History = append(c.History, HistoryEntry{h.At.UTC(), h.ActorID, h.ActorName, Role(h.Role), Action(h.Action), Status(h.From), Status(h.To), h.Note})
+	}
+	if len(d.Escalations) > 0 {
+		c.Escalations = make(map[string]Escalation, len(d.Escalations))
+		for rule, e := range d.Escalations {
+			c.Escalations[rule] = Escalation{e.At.UTC(), e.To}
+		}
+	}
+	return c
+}
+
+// InsertCheck writes a new check. ECONFLICT if a check with its id exists.
+func (s *Store) InsertCheck(ctx context.Context, c Check) error {
+	_, err := s.checks.InsertOne(ctx, toCheckDoc(c))
+	return storeError(err)
+}
+
+// Check reads one check by id.
+func (s *Store) Check(ctx context.Context, id string) (Check, error) {
+	var d checkDoc
+	if err := s.checks.FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
+		return Check{}, storeError(err)
+	}
+	return d.toCheck(), nil
+}
+
+// UpdateCheck writes the state of c over the stored check if the stored version is still
+// c.Version, appends entry (if any) to its history and increments its version, in one
+// conditional update. It returns the check as stored, or ErrStale when another change came
+// first. Escalation records are left alone: they are written by their own updates.
+func (s *Store) UpdateCheck(ctx context.Context, c Check, entry *HistoryEntry, now time.Time) (Check, error) {
+	d := toCheckDoc(c)
+	set := bson.M{
+		"status": d.Status, "agency": d.Agency, "request_by": d.RequestBy, "due_date": d.DueDate,
+		"completed_by": d.CompletedBy, "completion_note": d.CompletionNote,
+		"not_required_reason": d.NotRequiredReason, "withdrawn_reason": d.WithdrawnReason,
+		"superseded_by": d.SupersededBy, "requested_by": d.RequestedBy,
+		"crn": d.CRN, "full_name": d.FullName, "date_of_birth": d.DateOfBirth,
+		"release_date": d.ReleaseDate, "team": d.Team, "com_id": d.COMID, "updated_at": now,
+	}
+	// Times and the response are only ever set, never cleared: no transition takes them back.
+	if d.RequestedAt != nil {
+		set["requested_at"] = d.RequestedAt
+	}
+	if d.CompletedAt != nil {
+		set["completed_at"] = d.CompletedAt
+	}
+	if d.Response != nil {
+		set["response"] = d.Response
+	}
+	update := bson.M{"$set": set, "$inc": bson.M{"version": 1}}
+	if entry != nil {
+		update["$push"] = bson.M{"history": toHistoryDoc(*entry)}
+	}
+	var out checkDoc
+	err := s.checks.FindOneAndUpdate(ctx, bson.M{"_id": c.ID, "version": c.Version}, update,
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&out)
+	if err != nil {
+		err = storeError(err)
+		if err == ErrNotFound {
+			return Check{}, ErrStale
+		}
+		return Check{}, err
+	}
+	return out.toCheck(), nil
+}
+
+// CheckQuery selects checks for a list.
+type CheckQuery struct {
+	// Scope. Teams nil means every team; ScopeAgency limits to one agency's requested checks.
+	Teams       []string
+	ScopeAgency string
+
+	Status        Status
+	Type          CheckType
+	Agency        string
+	ReleaseBefore Date
+	// Overdue, when set, keeps only checks that are (or are not) overdue on Today.
+	Overdue *bool
+	Today   Date
+	Limit   int
+	Cursor  string
+}
+
+// FindChecks lists checks sorted by release date, soonest first.
+func (s *Store) FindChecks(ctx context.Context, q CheckQuery) (Page[Check], error) {
+	f := bson.M{}
+	var parts []bson.M
+	if q.Teams != nil {
+		f["team"] = bson.M{"$in": q.Teams}
+	}
+	if q.ScopeAgency != "" {
+		if q.Agency != "" && q.Agency != q.ScopeAgency {
+			return Page[Check]{Items: []Check{}}, nil
+		}
+		f["agency"] = q.ScopeAgency
+		f["requested_at"] = bson.M{"$exists": true}
+	}
+	if q.Agency != "" {
+		f["agency"] = q.Agency
+	}
+	if q.Status != "" {
+		f["status"] = string(q.Status)
+	}
+	if q.Type != "" {
+		f["type"] = string(q.Type)
+	}
+	if !q.ReleaseBefore.IsZero() {
+		f["release_date"] = bson.M{"$lt": q.ReleaseBefore.String()}
+	}
+	if q.Overdue != nil {
+		today := q.Today.String()
+		if *q.Overdue {
+			parts = append(parts, bson.M{"$or": bson.A{
+				bson.M{"status": string(StatusRequired), "request_by": bson.M{"$lt": today}},
+				bson.M{"status": string(StatusRequested), "due_date": bson.M{"$lt": today}},
+			}})
+		} else {
+			parts = append(parts, bson.M{"$or": bson.A{
+				bson.M{"status": bson.M{"$in": bson.A{string(StatusResponded), string(StatusCompleted), string(StatusNotRequired), string(StatusWithdrawn)}}},
+				bson.M{"status": string(StatusRequired), "request_by": bson.M{"$gte": today}},
+				bson.M{"status": string(StatusRequested), "due_date": bson.M{"$gte": today}},
+			}})
+		}
+	}
+	if q.Cursor != "" {
+		after, err := afterCursor("release_date", q.Cursor)
+		if err != nil {
+			return Page[Check]{}, err
+		}
+		parts = append(parts, after)
+	}
+	return findPage(ctx, s.checks, and(append([]bson.M{f}, parts...)...), "release_date", q.Limit,
+		func(d checkDoc) (string, string) { return d.ReleaseDate, d.ID },
+		checkDoc.toCheck)
+}
+
+// ChecksOfReleases reads the checks of several releases in one query, in each release's slot
+// order.
+func (s *Store) ChecksOfReleases(ctx context.Context, releases []Release) (map[string][]Check, error) {
+	ids := make(bson.A, 0, 2*len(releases))
+	for _, r := range releases {
+		for _, slot := range r.Slots {
+			ids = append(ids, slot.CheckID)
+		}
+	}
+	out := make(map[string][]Check, len(releases))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cur, err := s.checks.Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	if err != nil {
+		return nil, storeError(err)
+	}
+	var docs []checkDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, storeError(err)
+	}
+	byID := make(map[string]Check, len(docs))
+	for _, d := range docs {
+		byID[d.ID] = d.toCheck()
+	}
+	for _, r := range releases {
+		list := make([]Check, 0, len(r.Slots))
+		for _, slot := range r.Slots {
+			if c, ok := byID[slot.CheckID]; ok {
+				list = append(list, c)
+			}
+		}
+		out[r.ID] = list
+	}
+	return out, nil
+}

@@ -1,0 +1,227 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// CheckFilter selects checks for a list, as the caller gave the values.
+type CheckFilter struct {
+	Status        string
+	Type          string
+	Agency        string
+	Overdue       string // "true", "false" or empty
+	ReleaseBefore string
+	Limit         int
+	Cursor        string
+}
+
+// ResponseInput is an agency's answer to a check.
+type ResponseInput struct {
+	Outcome string
+	Summary string
+}
+
+// Check returns one check as the caller may see it.
+func (s *Service) Check(ctx context.Context, actor User, id string) (Check, error) {
+	c, err := s.visibleCheck(ctx, actor, id)
+	if err != nil {
+		return Check{}, err
+	}
+	return c.visibleTo(actor), nil
+}
+
+func (s *Service) visibleCheck(ctx context.Context, actor User, id string) (Check, error) {
+	if err := checkID("id", id); err != nil {
+		return Check{}, err
+	}
+	c, err := s.store.Check(ctx, id)
+	if err != nil {
+		return Check{}, err
+	}
+	if !canSeeCheck(actor, c) {
+		return Check{}, ErrNotFound
+	}
+	return c, nil
+}
+
+// Checks lists the checks in the caller's scope, soonest release first.
+func (s *Service) Checks(ctx context.Context, actor User, in CheckFilter) (Page[Check], error) {
+	var f fields
+	q := CheckQuery{Agency: strings.ToUpper(in.Agency), Cursor: in.Cursor, Today: s.Today()}
+	switch actor.Role {
+	case RoleCOM, RoleManager:
+		q.Teams = actor.Teams
+	case RoleLiaison:
+		q.ScopeAgency = actor.Agency
+	}
+	if in.Status != "" {
+		if !slices.Contains(Statuses(), Status(in.Status)) {
+			f.add("status", "must be one of %s", joinValues(Statuses()))
+		}
+		q.Status = Status(in.Status)
+	}
+	if in.Type != "" {
+		if !slices.Contains(CheckTypes(), CheckType(in.Type)) {
+			f.add("type", "must be one of %s", joinValues(CheckTypes()))
+		}
+		q.Type = CheckType(in.Type)
+	}
+	switch in.Overdue {
+	case "":
+	case "true", "false":
+		overdue := in.Overdue == "true"
+		q.Overdue = &overdue
+	default:
+		f.add("overdue", "must be true or false")
+	}
+	q.ReleaseBefore = optionalDate(&f, "release_before", in.ReleaseBefore)
+	var err error
+	if q.Limit, err = limit(in.Limit); err != nil {
+		return Page[Check]{}, err
+	}
+	if err := f.err(); err != nil {
+		return Page[Check]{}, err
+	}
+	page, err := s.store.FindChecks(ctx, q)
+	if err != nil {
+		return page, err
+	}
+	for i := range page.Items {
+		page.Items[i] = page.Items[i].visibleTo(actor)
+	}
+	return page, nil
+}
+
+func joinValues[T ~string](values []T) string {
+	parts := make([]string, len(values))
+	for i, v := range values {
+		parts[i] = string(v)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// RequestCheck records that the check was sent to its agency, and sets the day the answer
+// is due. The note, if any, goes into the check's history.
+func (s *Service) RequestCheck(ctx context.Context, actor User, id string, ifMatch *int64, note string) (Check, error) {
+	var f fields
+	note = text(&f, "note", note, false, MaxNote)
+	if err := f.err(); err != nil {
+		return Check{}, err
+	}
+	return s.transition(ctx, actor, id, ifMatch, ActionRequest, note, func(c *Check, now time.Time) {
+		c.RequestedAt, c.RequestedBy = now, actor.ID
+		c.DueDate = s.deadlines.ResponseDue(now, c.ReleaseDate)
+	})
+}
+
+// RespondToCheck records an agency's answer. Only a liaison of the check's agency may.
+func (s *Service) RespondToCheck(ctx context.Context, actor User, id string, ifMatch *int64, in ResponseInput) (Check, error) {
+	var f fields
+	outcome := Outcome(in.Outcome)
+	if !slices.Contains(Outcomes(), outcome) {
+		if in.Outcome == "" {
+			f.add("outcome", "is required: one of %s", joinValues(Outcomes()))
+		} else {
+			f.add("outcome", "must be one of %s", joinValues(Outcomes()))
+		}
+	}
+	// "No information" can stand alone; information held or a refusal must say what or why.
+	summary := text(&f, "summary", in.Summary, outcome != OutcomeNoInformation, MaxSummary)
+	if err := f.err(); err != nil {
+		return Check{}, err
+	}
+	return s.transition(ctx, actor, id, ifMatch, ActionRespond, "", func(c *Check, now time.Time) {
+		c.Response = &Response{Outcome: outcome, Summary: summary, RespondedAt: now, RespondedBy: actor.ID, RespondedByName: actor.Name}
+	})
+}
+
+// CompleteCheck records that the COM read the answer and what it changes.
+func (s *Service) CompleteCheck(ctx context.Context, actor User, id string, ifMatch *int64, note string) (Check, error) {
+	var f fields
+	note = text(&f, "note", note, true, MaxNote)
+	if err := f.err(); err != nil {
+		return Check{}, err
+	}
+	return s.transition(ctx, actor, id, ifMatch, ActionComplete, "", func(c *Check, now time.Time) {
+		c.CompletedAt, c.CompletedBy, c.CompletionNote = now, actor.ID, note
+	})
+}
+
+// MarkNotRequired records that the check is not needed, and why. Reports count it apart,
+// never as done.
+func (s *Service) MarkNotRequired(ctx context.Context, actor User, id string, ifMatch *int64, reason string) (Check, error) {
+	var f fields
+	reason = text(&f, "reason", reason, true, MaxNote)
+	if err := f.err(); err != nil {
+		return Check{}, err
+	}
+	return s.transition(ctx, actor, id, ifMatch, ActionNotRequired, "", func(c *Check, _ time.Time) {
+		c.NotRequiredReason = reason
+	})
+}
+
+// AddNote adds a note to the check's history without changing its status: a liaison asking
+// for more time, a COM recording a phone call.
+func (s *Service) AddNote(ctx context.Context, actor User, id string, ifMatch *int64, note string) (Check, error) {
+	var f fields
+	note = text(&f, "note", note, true, MaxNote)
+	if err := f.err(); err != nil {
+		return Check{}, err
+	}
+	return s.transition(ctx, actor, id, ifMatch, ActionNote, note, func(*Check, time.Time) {})
+}
+
+// transition takes action on a check in one conditional update: it reads the check, checks
+// scope, role, If-Match and the lifecycle, applies the change, appends the history entry and
+// bumps the version. When another change wins the race for the document, it starts again
+// from the new state, so the loser gets the answer that state deserves (409); if the caller
+// named a version, the loser gets 412.
+func (s *Service) transition(ctx context.Context, actor User, id string, ifMatch *int64, action Action, note string, apply func(*Check, time.Time)) (Check, error) {
+	for range retries {
+		c, err := s.visibleCheck(ctx, actor, id)
+		if err != nil {
+			return Check{}, err
+		}
+		if !action.mayTake(actor) {
+			return Check{}, forbidden(actor, action)
+		}
+		if err := precondition(ifMatch, c.Version); err != nil {
+			return Check{}, err
+		}
+		to, ok := action.next(c.Status)
+		if !ok {
+			return Check{}, &Error{Code: ECONFLICT, Status: c.Status,
+				Message: fmt.Sprintf("cannot %s a check that is %s", strings.ReplaceAll(string(action), "_", "-"), c.Status)}
+		}
+		now := s.now()
+		next := c
+		next.Status = to
+		apply(&next, now)
+		entry := actorEntry(actor, now, action)
+		entry.From, entry.To, entry.Note = c.Status, to, note
+		updated, err := s.store.UpdateCheck(ctx, next, &entry, now)
+		if stale(err) && ifMatch == nil {
+			continue
+		}
+		if err != nil {
+			return Check{}, err
+		}
+		return updated.visibleTo(actor), nil
+	}
+	return Check{}, &Error{Code: ECONFLICT, Message: "the check kept changing while this change was made; read it again"}
+}
+
+func forbidden(actor User, action Action) error {
+	who := map[Action]string{
+		ActionRequest:     "only the COM's team can request a check",
+		ActionRespond:     "only a liaison of the check's agency can answer it",
+		ActionComplete:    "only the COM's team can complete a check",
+		ActionNotRequired: "only the COM's team can mark a check not required",
+		ActionNote:        "admins cannot add notes to checks",
+	}[action]
+	return &Error{Code: EFORBIDDEN, Message: fmt.Sprintf("a %s cannot do this: %s", actor.Role, who)}
+}

@@ -1,0 +1,242 @@
+package checks
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Token is a bearer token. The secret is shown once, when issued; only its SHA-256 is kept,
+// and that hash is the token's id.
+type Token struct {
+	ID        string
+	UserID    string
+	Label     string
+	CreatedAt time.Time
+	RevokedAt time.Time
+}
+
+// tokenPrefix marks the service's tokens, so that a leaked one is recognisable (e.g. by
+// secret scanners).
+const tokenPrefix = "sgt_"
+
+// HashToken returns the id under which a token is stored.
+func HashToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+func newSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported systems
+	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// UserInput is a new user as the caller gives it.
+type UserInput struct {
+	Name   string
+	Email  string
+	Role   string
+	Team   string   // a COM's team (or a manager's only team)
+	Teams  []string // a manager's teams
+	Agency string   // a liaison's agency
+}
+
+// CreateUser adds a user and issues its first token, returned this once.
+func (s *Service) CreateUser(ctx context.Context, actor User, in UserInput) (User, string, error) {
+	if actor.Role != RoleAdmin {
+		return User{}, "", Errorf(EFORBIDDEN, "only admins manage users")
+	}
+	var f fields
+	u := User{ID: newID(), Role: Role(in.Role), Active: true, CreatedAt: s.now()}
+	u.Name = text(&f, "name", in.Name, true, MaxName)
+	u.Email = email(&f, "email", in.Email, true)
+	teams := slices.Clone(in.Teams)
+	if in.Team != "" {
+		teams = append([]string{in.Team}, teams...)
+	}
+	for _, t := range teams {
+		if !ValidTeam(t) {
+			f.add("teams", "%q is not a team code of letters, digits, - and _ (at most 32)", t)
+		}
+	}
+	switch u.Role {
+	case RoleCOM:
+		if len(teams) != 1 {
+			f.add("team", "a COM belongs to exactly one team")
+		}
+		u.Teams = teams
+	case RoleManager:
+		if len(teams) == 0 {
+			f.add("teams", "a manager needs at least one team")
+		}
+		slices.Sort(teams)
+		u.Teams = slices.Compact(teams)
+	case RoleLiaison:
+		code := strings.ToUpper(strings.TrimSpace(in.Agency))
+		if code == "" {
+			f.add("agency", "a liaison needs the code of its agency")
+		} else if _, err := s.store.Agency(ctx, code); errors.Is(err, ErrNotFound) {
+			f.add("agency", "no agency has the code %q", code)
+		} else if err != nil {
+			return User{}, "", err
+		}
+		u.Agency = code
+	case RoleAdmin:
+	default:
+		f.add("role", "must be one of %s", joinValues(Roles()))
+	}
+	if u.Role != RoleCOM && u.Role != RoleManager && len(teams) > 0 {
+		f.add("teams", "only COMs and managers have teams")
+	}
+	if u.Role != RoleLiaison && in.Agency != "" {
+		f.add("agency", "only liaisons have an agency")
+	}
+	if err := f.err(); err != nil {
+		return User{}, "", err
+	}
+	if err := s.store.InsertUser(ctx, u); err != nil {
+		if ErrorCode(err) == ECONFLICT {
+			return User{}, "", &Error{Code: ECONFLICT, Message: "a user with this email already exists", Fields: []FieldError{{"email", "is taken"}}}
+		}
+		return User{}, "", err
+	}
+	_, secret, err := s.issue(ctx, u.ID, "first token")
+	if err != nil {
+		return User{}, "", err
+	}
+	return u, secret, nil
+}
+
+// Users lists users (admin only), filtered by role, team or agency.
+func (s *Service) Users(ctx context.Context, actor User, q UserQuery) (Page[User], error) {
+	if actor.Role != RoleAdmin {
+		return Page[User]{}, Errorf(EFORBIDDEN, "only admins manage users")
+	}
+	var f fields
+	if q.Role != "" && !slices.Contains(Roles(), q.Role) {
+		f.add("role", "must be one of %s", joinValues(Roles()))
+	}
+	var err error
+	if q.Limit, err = limit(q.Limit); err != nil {
+		return Page[User]{}, err
+	}
+	if err := f.err(); err != nil {
+		return Page[User]{}, err
+	}
+	return s.store.FindUsers(ctx, q)
+}
+
+// User returns one user: any user to an admin, oneself to anyone.
+func (s *Service) User(ctx context.Context, actor User, id string) (User, error) {
+	if err := checkID("id", id); err != nil {
+		return User{}, err
+	}
+	if actor.Role != RoleAdmin && actor.ID != id {
+		return User{}, ErrNotFound
+	}
+	return s.store.User(ctx, id)
+}
+
+// SetUserActive deactivates (or reactivates) a user. A deactivated user's tokens stop
+// working at once.
+func (s *Service) SetUserActive(ctx context.Context, actor User, id string, active bool) (User, error) {
+	if actor.Role != RoleAdmin {
+		return User{}, Errorf(EFORBIDDEN, "only admins manage users")
+	}
+	if err := checkID("id", id); err != nil {
+		return User{}, err
+	}
+	if id == actor.ID && !active {
+		return User{}, &Error{Code: ECONFLICT, Message: "you cannot deactivate yourself: ask another admin"}
+	}
+	return s.store.SetUserActive(ctx, id, active)
+}
+
+// IssueToken issues another token for a user (admin only) and returns its secret, once.
+func (s *Service) IssueToken(ctx context.Context, actor User, userID, label string) (Token, string, error) {
+	if actor.Role != RoleAdmin {
+		return Token{}, "", Errorf(EFORBIDDEN, "only admins issue tokens")
+	}
+	var f fields
+	label = text(&f, "label", label, false, MaxName)
+	if err := f.err(); err != nil {
+		return Token{}, "", err
+	}
+	if err := checkID("id", userID); err != nil {
+		return Token{}, "", err
+	}
+	u, err := s.store.User(ctx, userID)
+	if err != nil {
+		return Token{}, "", err
+	}
+	if !u.Active {
+		return Token{}, "", &Error{Code: ECONFLICT, Message: "the user is deactivated: reactivate it first"}
+	}
+	return s.issue(ctx, userID, label)
+}
+
+func (s *Service) issue(ctx context.Context, userID, label string) (Token, string, error) {
+	secret := newSecret()
+	t := Token{ID: HashToken(secret), UserID: userID, Label: label, CreatedAt: s.now()}
+	if err := s.store.InsertToken(ctx, t); err != nil {
+		return Token{}, "", err
+	}
+	return t, secret, nil
+}
+
+// Tokens lists a user's tokens (admin only), without their secrets, which are not kept.
+func (s *Service) Tokens(ctx context.Context, actor User, userID string) ([]Token, error) {
+	if actor.Role != RoleAdmin {
+		return nil, Errorf(EFORBIDDEN, "only admins manage tokens")
+	}
+	if err := checkID("id", userID); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.User(ctx, userID); err != nil {
+		return nil, err
+	}
+	return s.store.UserTokens(ctx, userID)
+}
+
+// RevokeToken revokes a token by id: an admin any, a user its own.
+func (s *Service) RevokeToken(ctx context.Context, actor User, id string) (Token, error) {
+	if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
+		return Token{}, malformed("id", "is not a token id (64 hexadecimal characters)")
+	}
+	t, err := s.store.Token(ctx, id)
+	if err != nil {
+		return Token{}, err
+	}
+	if actor.Role != RoleAdmin && t.UserID != actor.ID {
+		return Token{}, ErrNotFound
+	}
+	return s.store.RevokeToken(ctx, id, s.now())
+}
+
+// Authenticate returns the user a bearer token belongs to. Unknown and revoked tokens, and
+// tokens of deactivated users, are all EUNAUTHORIZED alike.
+func (s *Service) Authenticate(ctx context.Context, secret string) (User, error) {
+	unauthorized := &Error{Code: EUNAUTHORIZED, Message: "the token is not valid: it is unknown, revoked, or its user is deactivated"}
+	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 100 {
+		return User{}, unauthorized
+	}
+	t, err := s.store.Token(ctx, HashToken(secret))
+	if errors.Is(err, ErrNotFound) || (err == nil && !t.RevokedAt.IsZero()) {
+		return User{}, unauthorized
+	}
+	if err != nil {
+		return User{}, err
+	}
+	u, err := s.store.User(ctx, t.UserID)
+	if errors.Is(err, ErrNotFound) || (err == nil && !u.Active) {
+		return User{}, unauthorized
+	}
+	return u, err
+}
