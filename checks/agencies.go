@@ -70,13 +70,21 @@ func (d agencyDoc) toAgency() Agency {
 // SeedAgencies adds the agencies of the directory that the database lacks. Agencies already
 // there are left as they are, with the contact addresses admins gave them.
 func (s *Store) SeedAgencies(ctx context.Context, agencies []Agency, now time.Time) (added int, err error) {
-	var codes []string
-	if err := s.agencies.Distinct(ctx, "_id", bson.M{}).Decode(&codes); err != nil {
+	// A find of the ids, not distinct: FerretDB v1 answers distinct in a form driver v2
+	// cannot decode.
+	cur, err := s.agencies.Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"_id": 1}))
+	if err != nil {
+		return 0, storeError(err)
+	}
+	var ids []struct {
+		Code string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &ids); err != nil {
 		return 0, storeError(err)
 	}
 	have := map[string]bool{}
-	for _, c := range codes {
-		have[c] = true
+	for _, id := range ids {
+		have[id.Code] = true
 	}
 	var docs []any
 	for _, a := range agencies {

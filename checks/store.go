@@ -47,11 +47,13 @@ func (s *Store) Database() *mongo.Database { return s.db }
 // EnsureIndexes creates the indexes the store's queries and uniqueness rules need. It is
 // idempotent.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	unique := options.Index().SetUnique(true)
+	// A new options value for each index: the driver writes the generated name into the
+	// value it is given, so a shared one would name a second index after the first.
+	unique := func() *options.IndexOptionsBuilder { return options.Index().SetUnique(true) }
 	indexes := map[*mongo.Collection][]mongo.IndexModel{
 		s.releases: {
 			// One active release per person and date: a double submit cannot create two.
-			{Keys: keys("dedupe_key"), Options: unique},
+			{Keys: keys("dedupe_key"), Options: unique()},
 			{Keys: keys("release_date", "_id")},
 			{Keys: keys("team", "release_date", "_id")},
 			{Keys: keys("sync_pending")},
@@ -63,7 +65,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			{Keys: keys("status", "release_date")},
 		},
 		s.users: {
-			{Keys: keys("email"), Options: unique},
+			{Keys: keys("email"), Options: unique()},
 		},
 		s.tokens: {
 			{Keys: keys("user_id")},
@@ -73,8 +75,12 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		},
 	}
 	for coll, models := range indexes {
-		if _, err := coll.Indexes().CreateMany(ctx, models); err != nil {
-			return fmt.Errorf("create indexes on %s: %w", coll.Name(), storeError(err))
+		// One at a time: FerretDB v1 drops the connection when createIndexes names several
+		// indexes that already exist.
+		for _, m := range models {
+			if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
+				return fmt.Errorf("create indexes on %s: %w", coll.Name(), storeError(err))
+			}
 		}
 	}
 	return nil

@@ -1,0 +1,39 @@
+package api
+
+import "github.com/gin-gonic/gin"
+
+// routes registers every endpoint of the service. It is the one list of what the API offers.
+func (s *Server) routes(r *gin.Engine) {
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+
+	v1 := r.Group("/api/v1", s.authenticate)
+	v1.GET("/me", s.me)
+
+	v1.POST("/releases", s.createRelease)
+	v1.GET("/releases", s.listReleases)
+	v1.GET("/releases/:id", s.getRelease)
+	v1.PATCH("/releases/:id", s.patchRelease)
+	v1.POST("/releases/:id/cancel", s.cancelRelease)
+
+	v1.GET("/checks", s.listChecks)
+	v1.GET("/checks/:id", s.getCheck)
+	v1.POST("/checks/:id/request", checkAction(s, bodyOptional, s.requestCheck))
+	v1.POST("/checks/:id/response", checkAction(s, bodyRequired, s.respondToCheck))
+	v1.POST("/checks/:id/complete", checkAction(s, bodyRequired, s.completeCheck))
+	v1.POST("/checks/:id/not-required", checkAction(s, bodyRequired, s.markNotRequired))
+	v1.POST("/checks/:id/notes", checkAction(s, bodyRequired, s.addNote))
+
+	v1.GET("/agencies", s.listAgencies)
+	v1.GET("/agencies/:code", s.getAgency)
+	v1.PATCH("/agencies/:code", s.patchAgency)
+
+	v1.POST("/users", s.createUser)
+	v1.GET("/users", s.listUsers)
+	v1.GET("/users/:id", s.getUser)
+	v1.POST("/users/:id/deactivate", s.deactivateUser)
+	v1.POST("/users/:id/activate", s.activateUser)
+	v1.POST("/users/:id/tokens", s.issueToken)
+	v1.GET("/users/:id/tokens", s.listTokens)
+	v1.POST("/tokens/:id/revoke", s.revokeToken)
+}

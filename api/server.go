@@ -1,0 +1,186 @@
+// Package api is the HTTP API of the service: a gin router, its middleware (request id,
+// logging, recovery, limits, authentication) and handlers that turn requests into calls on
+// the domain and its answers into JSON. Errors become application/problem+json in one
+// function (fail).
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/probation/safeguarding/checks"
+)
+
+// Options configure the HTTP layer.
+type Options struct {
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed; none when
+	// empty, so the client address is the peer's.
+	TrustedProxies []string
+	// Ready reports whether the service can answer (the database is reachable).
+	Ready func(context.Context) error
+}
+
+// Server holds what the handlers need.
+type Server struct {
+	svc  *checks.Service
+	log  *slog.Logger
+	opts Options
+}
+
+// New returns the HTTP handler of the service.
+func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, error) {
+	// gin's mode is process-wide; release mode keeps its debug banner out of the logs.
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{svc: svc, log: log, opts: opts}
+	r := gin.New()
+	if err := r.SetTrustedProxies(opts.TrustedProxies); err != nil {
+		return nil, err
+	}
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	r.Use(s.requestID, s.logRequests, s.recover, s.limits)
+	r.NoRoute(func(c *gin.Context) {
+		s.fail(c, &checks.Error{Code: checks.ENOTFOUND, Message: "no such endpoint: see /api/v1/openapi.json"})
+	})
+	r.NoMethod(func(c *gin.Context) {
+		s.answer(c, codeMethodNotAllowed, "this endpoint does not take "+c.Request.Method, nil, "")
+	})
+	s.routes(r)
+	return r, nil
+}
+
+const (
+	keyRequestID = "request_id"
+	keyUser      = "user"
+)
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// requestID keeps the caller's X-Request-ID when it is sane, or makes one, and sends it back.
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-ID")
+	if !requestIDPattern.MatchString(id) {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	c.Set(keyRequestID, id)
+	c.Header("X-Request-ID", id)
+	c.Next()
+}
+
+func requestID(c *gin.Context) string { return c.GetString(keyRequestID) }
+
+// logRequests logs one line per request: never a name, a date of birth or a summary, only
+// the route, the status and who called (by id).
+func (s *Server) logRequests(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", requestID(c)),
+		slog.String("method", c.Request.Method),
+		slog.String("route", route),
+		slog.Int("status", c.Writer.Status()),
+		slog.Duration("duration", time.Since(start)),
+	}
+	if u, ok := c.Get(keyUser); ok {
+		attrs = append(attrs, slog.String("user_id", u.(checks.User).ID))
+	}
+	level := slog.LevelInfo
+	if c.Writer.Status() >= 500 {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(c.Request.Context(), level, "request", attrs...)
+}
+
+// recover turns a panic into a 500 problem; the stack goes to the log, never to the client.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic", "request_id", requestID(c), "panic", v, "stack", string(debug.Stack()))
+			s.answer(c, checks.EINTERNAL, "something went wrong on our side; it has been logged with the request id", nil, "")
+		}
+	}()
+	c.Next()
+}
+
+// limits bounds the body and sets the headers every answer carries: nothing here may be
+// cached or sniffed.
+func (s *Server) limits(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
+	h := c.Writer.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	c.Next()
+}
+
+// authenticate requires a valid bearer token and puts its user on the context.
+func (s *Server) authenticate(c *gin.Context) {
+	scheme, secret, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+		s.fail(c, &checks.Error{Code: checks.EUNAUTHORIZED, Message: "send Authorization: Bearer <token>"})
+		return
+	}
+	u, err := s.svc.Authenticate(c.Request.Context(), strings.TrimSpace(secret))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Set(keyUser, u)
+	c.Next()
+}
+
+func actor(c *gin.Context) checks.User { return c.MustGet(keyUser).(checks.User) }
+
+// ifMatch reads If-Match: nil when absent or "*", else the version it names.
+func ifMatch(c *gin.Context) (*int64, error) {
+	h := strings.TrimSpace(c.GetHeader("If-Match"))
+	if h == "" || h == "*" {
+		return nil, nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
+	if err != nil || strings.HasPrefix(h, "W/") {
+		return nil, bad("If-Match", `must be the ETag of the resource, e.g. "3"`)
+	}
+	return &v, nil
+}
+
+func etag(c *gin.Context, version int64) {
+	c.Header("ETag", `"`+strconv.FormatInt(version, 10)+`"`)
+}
+
+// queryInt reads an optional whole-number query parameter.
+func queryInt(c *gin.Context, name string) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, bad(name, "must be a whole number")
+	}
+	return n, nil
+}
+
+func (s *Server) view() view {
+	return view{today: s.svc.Today(), deadlines: s.svc.Deadlines()}
+}

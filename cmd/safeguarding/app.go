@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+
+	"github.com/probation/safeguarding/checks"
+	"github.com/probation/safeguarding/config"
+	"github.com/probation/safeguarding/internal/embedded"
+)
+
+// app is the service's parts wired together: the database (embedded or not), the store and
+// the domain service. serve, the administration commands and the end-to-end tests all build
+// it the same way.
+type app struct {
+	cfg      config.Config
+	log      *slog.Logger
+	embedded *embedded.Server // nil when MONGODB_URI is set
+	client   *mongo.Client
+	store    *checks.Store
+	svc      *checks.Service
+	clock    checks.Clock
+}
+
+// openApp connects to the database (starting or joining the embedded one when MONGODB_URI
+// is unset), checks that it answers, and prepares it.
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log, clock: checks.SystemClock{}}
+	if !cfg.ClockStart.IsZero() {
+		a.clock = checks.NewOffsetClock(cfg.ClockStart)
+	}
+	uri := cfg.MongoURI
+	if uri == "" {
+		// FerretDB logs every error answer (a duplicate key, say) as a warning with the whole
+		// message, which may hold personal data: keep only its own errors.
+		dbLog := slog.New(levelFilter{log.Handler(), slog.LevelError}).With("component", "embedded-db")
+		srv, err := embedded.Open(ctx, cfg.DataDir, dbLog)
+		if err != nil {
+			return nil, err
+		}
+		a.embedded, uri = srv, srv.URI
+	}
+	opts := options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(5 * time.Second).
+		// Every claim and state change must survive a failover on a replica set.
+		SetWriteConcern(writeconcern.Majority()).
+		// No database call may hang a request past this bound.
+		SetTimeout(10 * time.Second)
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("connect to the database: %w", err)
+	}
+	a.client = client
+	// mongo.Connect does not contact the server: ping, so that a wrong URI fails here.
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := client.Ping(pingCtx, nil); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("the database at %s does not answer: %w", redact(uri), err)
+	}
+	a.store = checks.NewStore(client.Database(cfg.Database))
+	deadlines := checks.Deadlines{Policy: cfg.Policy, Calendar: checks.NewCalendar(cfg.ExtraClosures)}
+	a.svc = checks.NewService(a.store, a.clock, deadlines, log)
+	if err := a.svc.Start(ctx); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("prepare the database: %w", err)
+	}
+	return a, nil
+}
+
+// Close disconnects and stops the embedded database if this process runs it.
+func (a *app) Close() {
+	if a.client != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = a.client.Disconnect(ctx)
+		cancel()
+	}
+	if a.embedded != nil {
+		if err := a.embedded.Close(); err != nil {
+			a.log.Warn("closing the embedded database", "error", err)
+		}
+	}
+}
+
+// where says where the data lives, for start-up messages.
+func (a *app) where() string {
+	if a.embedded != nil {
+		how := "started by this process"
+		if !a.embedded.Owned {
+			how = "shared with the service already running there"
+		}
+		return fmt.Sprintf("embedded database in %s (%s)", a.embedded.Dir, how)
+	}
+	return "MongoDB at " + redact(a.cfg.MongoURI) + ", database " + a.cfg.Database
+}
+
+// redact hides the password of a connection string.
+func redact(uri string) string {
+	scheme, rest, ok := strings.Cut(uri, "://")
+	if !ok {
+		return uri
+	}
+	creds, host, ok := strings.Cut(rest, "@")
+	if !ok {
+		return uri
+	}
+	user, _, _ := strings.Cut(creds, ":")
+	return scheme + "://" + user + ":***@" + host
+}
+
+// newLogger returns the service's logger: text or JSON on w.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// levelFilter drops records below a level, whatever the wrapped handler accepts.
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+func (f levelFilter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return levelFilter{f.Handler.WithAttrs(attrs), f.min}
+}
+
+func (f levelFilter) WithGroup(name string) slog.Handler {
+	return levelFilter{f.Handler.WithGroup(name), f.min}
+}

@@ -1,0 +1,261 @@
+// Package config reads the service's settings from environment variables, with a command-line
+// flag to override each, and checks them all at start, naming the variable and the values it
+// accepts when one is wrong.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/probation/safeguarding/checks"
+)
+
+// Config is every setting of the service.
+type Config struct {
+	Addr     string
+	DataDir  string
+	MongoURI string // empty: start the embedded database under DataDir
+	Database string
+	BaseURL  string
+
+	// ClockStart, when set, starts the service's clock at that instant (demos and
+	// acceptance tests); it then runs on in real time.
+	ClockStart time.Time
+
+	LogFormat string // text or json
+	LogLevel  slog.Level
+
+	Policy        checks.Policy
+	ExtraClosures []checks.Date
+
+	TrustedProxies  []string
+	ShutdownTimeout time.Duration
+}
+
+// setting is one configurable value: its environment variable, its default, what it means,
+// and how it is read into a Config.
+type setting struct {
+	env   string
+	def   string
+	usage string
+	apply func(c *Config, v string) error
+}
+
+// settings lists every setting, in the order help shows them.
+func settings() []setting {
+	return []setting{
+		{"SAFEGUARDING_ADDR", ":8080", "address the HTTP API listens on", func(c *Config, v string) error {
+			if v == "" || !strings.Contains(v, ":") {
+				return errors.New("must be host:port or :port, e.g. :8080")
+			}
+			c.Addr = v
+			return nil
+		}},
+		{"SAFEGUARDING_DATA_DIR", "./data", "directory of the embedded database (owner-only) and of emails written as files", func(c *Config, v string) error {
+			if v == "" {
+				return errors.New("must be a directory path")
+			}
+			c.DataDir = v
+			return nil
+		}},
+		{"MONGODB_URI", "", "MongoDB connection string; when empty the embedded database is started", func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "mongodb://") && !strings.HasPrefix(v, "mongodb+srv://") {
+				return errors.New("must start with mongodb:// or mongodb+srv://")
+			}
+			c.MongoURI = v
+			return nil
+		}},
+		{"MONGODB_DATABASE", "safeguarding", "database name", func(c *Config, v string) error {
+			if v == "" || len(v) > 63 || strings.ContainsAny(v, `/\. "$`) {
+				return errors.New("must be 1 to 63 characters without / \\ . space \" or $")
+			}
+			c.Database = v
+			return nil
+		}},
+		{"SAFEGUARDING_BASE_URL", "http://localhost:8080", "public address of the service, used in links in emails", func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("must be an http:// or https:// URL")
+			}
+			c.BaseURL = strings.TrimSuffix(v, "/")
+			return nil
+		}},
+		{"SAFEGUARDING_CLOCK_START", "", "start the clock at this RFC 3339 time (demos and acceptance tests only)", func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return errors.New("must be an RFC 3339 time, e.g. 2027-01-04T09:00:00Z")
+			}
+			c.ClockStart = t
+			return nil
+		}},
+		{"SAFEGUARDING_LOG_FORMAT", "text", "log format: text or json", func(c *Config, v string) error {
+			if v != "text" && v != "json" {
+				return errors.New("must be text or json")
+			}
+			c.LogFormat = v
+			return nil
+		}},
+		{"SAFEGUARDING_LOG_LEVEL", "info", "log level: debug, info, warn or error", func(c *Config, v string) error {
+			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+				return errors.New("must be debug, info, warn or error")
+			}
+			return nil
+		}},
+		{"SAFEGUARDING_REQUEST_LEAD_DAYS", "30", "a check should be requested this many working days before release", intIn(1, 120, func(c *Config, n int) { c.Policy.RequestLeadDays = n })},
+		{"SAFEGUARDING_RESPONSE_DAYS", "10", "an agency should answer this many working days after the request", intIn(1, 60, func(c *Config, n int) { c.Policy.ResponseDays = n })},
+		{"SAFEGUARDING_URGENT_RESPONSE_DAYS", "5", "working days to answer when release is near (see next)", intIn(1, 60, func(c *Config, n int) { c.Policy.UrgentResponseDays = n })},
+		{"SAFEGUARDING_URGENT_WITHIN_DAYS", "28", "release within this many calendar days of the request is near", intIn(0, 365, func(c *Config, n int) { c.Policy.UrgentWithinDays = n })},
+		{"SAFEGUARDING_REQUEST_CUTOFF", "15:00", "a request after this London time counts from the next working day", func(c *Config, v string) error {
+			t, err := time.Parse("15:04", v)
+			if err != nil {
+				return errors.New("must be a time of day HH:MM, e.g. 15:00")
+			}
+			c.Policy.RequestCutoff = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+			return nil
+		}},
+		{"SAFEGUARDING_HARD_STOP_DAYS", "2", "an answer is never due later than this many working days before release", intIn(0, 30, func(c *Config, n int) { c.Policy.HardStopDays = n })},
+		{"SAFEGUARDING_EXTRA_CLOSURES", "", "extra non-working days, comma-separated YYYY-MM-DD (one-off bank holidays)", func(c *Config, v string) error {
+			c.ExtraClosures = nil
+			for _, s := range strings.Split(v, ",") {
+				if s = strings.TrimSpace(s); s == "" {
+					continue
+				}
+				d, err := checks.ParseDate(s)
+				if err != nil {
+					return fmt.Errorf("must be dates YYYY-MM-DD separated by commas (%q is not)", s)
+				}
+				c.ExtraClosures = append(c.ExtraClosures, d)
+			}
+			return nil
+		}},
+		{"SAFEGUARDING_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed", func(c *Config, v string) error {
+			c.TrustedProxies = nil
+			for _, s := range strings.Split(v, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					c.TrustedProxies = append(c.TrustedProxies, s)
+				}
+			}
+			return nil
+		}},
+		{"SAFEGUARDING_SHUTDOWN_TIMEOUT", "20s", "how long a shutdown waits for requests and runs in progress", durationIn(time.Second, 10*time.Minute, func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
+	}
+}
+
+func intIn(lo, hi int, set func(*Config, int)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
+		}
+		set(c, n)
+		return nil
+	}
+}
+
+func durationIn(lo, hi time.Duration, set func(*Config, time.Duration)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < lo || d > hi {
+			return fmt.Errorf("must be a duration from %s to %s, e.g. 30s or 2m", lo, hi)
+		}
+		set(c, d)
+		return nil
+	}
+}
+
+// flagName is the flag that overrides an environment variable: SAFEGUARDING_DATA_DIR is
+// --data-dir, MONGODB_URI is --mongodb-uri.
+func flagName(env string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(env, "SAFEGUARDING_")), "_", "-")
+}
+
+// Flags holds the setting flags registered on a flag set.
+type Flags struct {
+	fs     *flag.FlagSet
+	values map[string]*string
+}
+
+// Register adds a flag for every setting to fs.
+func Register(fs *flag.FlagSet) *Flags {
+	f := &Flags{fs: fs, values: map[string]*string{}}
+	for _, s := range settings() {
+		f.values[s.env] = fs.String(flagName(s.env), "", fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def))
+	}
+	return f
+}
+
+// Load resolves every setting after the flag set was parsed: a flag given on the command line
+// wins over the environment variable, which wins over the default. All the wrong values are
+// reported together.
+func (f *Flags) Load(getenv func(string) string) (Config, error) {
+	given := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+
+	c := Config{Policy: checks.DefaultPolicy()}
+	var problems []string
+	for _, s := range settings() {
+		name, value, source := s.env, s.def, ""
+		if given[flagName(name)] {
+			value, source = *f.values[name], "--"+flagName(name)
+		} else if v, ok := lookup(getenv, name); ok {
+			value, source = v, name
+		}
+		if err := s.apply(&c, value); err != nil {
+			if source == "" {
+				source = name + " (default)"
+			}
+			problems = append(problems, fmt.Sprintf("%s=%q: %v", source, value, err))
+		}
+	}
+	p := c.Policy
+	if len(problems) == 0 && p.UrgentResponseDays > p.ResponseDays {
+		problems = append(problems, "SAFEGUARDING_URGENT_RESPONSE_DAYS must not be more than SAFEGUARDING_RESPONSE_DAYS")
+	}
+	if len(problems) == 0 && p.HardStopDays >= p.RequestLeadDays {
+		problems = append(problems, "SAFEGUARDING_HARD_STOP_DAYS must be less than SAFEGUARDING_REQUEST_LEAD_DAYS")
+	}
+	if len(problems) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return c, nil
+}
+
+// lookup reads an environment variable; an empty value counts as unset.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+// Usage writes the table of settings: variable, flag, default and meaning.
+func Usage(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENVIRONMENT VARIABLE\tFLAG\tDEFAULT\tMEANING")
+	for _, s := range settings() {
+		def := s.def
+		if def == "" {
+			def = "(none)"
+		}
+		fmt.Fprintf(tw, "%s\t--%s\t%s\t%s\n", s.env, flagName(s.env), def, s.usage)
+	}
+	_ = tw.Flush()
+}
+
+// Markdown writes the table of settings as Markdown, for the README.
+func Markdown(w io.Writer) {
+	fmt.Fprintln(w, "| Environment variable | Flag | Default | Meaning |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, s := range settings() {
+		fmt.Fprintf(w, "| `%s` | `--%s` | `%s` | %s |\n", s.env, flagName(s.env), s.def, s.usage)
+	}
+}
