@@ -85,6 +85,16 @@ func (f *fields) add(field, reason string, args ...any) {
 	*f = append(*f, FieldError{Field: field, Reason: fmt.Sprintf(reason, args...)})
 }
 
+// has reports whether a problem with field was already found.
+func (f fields) has(field string) bool {
+	for _, e := range f {
+		if e.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
 // err returns an EINVALID error listing every field, or nil when there is none.
 func (f fields) err() error {
 	if len(f) == 0 {

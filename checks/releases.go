@@ -608,7 +608,7 @@ func (s *Service) comFor(ctx context.Context, f *fields, id, team string, target
 		f.add("com_id", "is not a COM")
 	case !u.Active:
 		f.add("com_id", "is deactivated")
-	case team != "" && !u.InTeam(team):
+	case team != "" && !f.has("team") && !u.InTeam(team):
 		f.add("com_id", "is not in team %s", team)
 	}
 	return nil
