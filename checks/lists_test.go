@@ -96,7 +96,7 @@ func TestOverdueMeansNotRequestedAfterRequestByOrNotAnsweredAfterDue(t *testing.
 	ctx := context.Background()
 	r := f.release(t)
 	da := f.walk(t, checkOf(t, r, TypeDomesticAbuse), ActionRequest) // due 2026-12-08
-	cs := checkOf(t, r, TypeChildSafeguarding)                         // request by 2027-01-04
+	cs := checkOf(t, r, TypeChildSafeguarding)                       // request by 2027-01-04
 
 	overdue := func(at string) map[CheckType]bool {
 		t.Helper()
@@ -248,7 +248,10 @@ func TestListFiltersAreValidated(t *testing.T) {
 		{"overdue that is not a boolean", func() error { _, err := f.svc.Checks(ctx, f.com, CheckFilter{Overdue: "yes"}); return err }, "overdue"},
 		{"a malformed release_before", func() error { _, err := f.svc.Checks(ctx, f.com, CheckFilter{ReleaseBefore: "soon"}); return err }, "release_before"},
 		{"a limit over 200", func() error { _, err := f.svc.Checks(ctx, f.com, CheckFilter{Limit: 500}); return err }, "limit"},
-		{"a malformed release_from", func() error { _, err := f.svc.Releases(ctx, f.com, ReleaseFilter{ReleaseFrom: "2027-13-01"}); return err }, "release_from"},
+		{"a malformed release_from", func() error {
+			_, err := f.svc.Releases(ctx, f.com, ReleaseFilter{ReleaseFrom: "2027-13-01"})
+			return err
+		}, "release_from"},
 		{"an unknown release status", func() error { _, err := f.svc.Releases(ctx, f.com, ReleaseFilter{Status: "gone"}); return err }, "status"},
 		{"a malformed COM id", func() error { _, err := f.svc.Releases(ctx, f.com, ReleaseFilter{COMID: "colm"}); return err }, "com"},
 	}
