@@ -256,6 +256,10 @@ func Markdown(w io.Writer) {
 	fmt.Fprintln(w, "| Environment variable | Flag | Default | Meaning |")
 	fmt.Fprintln(w, "|---|---|---|---|")
 	for _, s := range settings() {
-		fmt.Fprintf(w, "| `%s` | `--%s` | `%s` | %s |\n", s.env, flagName(s.env), s.def, s.usage)
+		def := "`" + s.def + "`"
+		if s.def == "" {
+			def = "(none)"
+		}
+		fmt.Fprintf(w, "| `%s` | `--%s` | %s | %s |\n", s.env, flagName(s.env), def, s.usage)
 	}
 }

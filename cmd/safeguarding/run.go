@@ -156,7 +156,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	a.log.Info("listening", "url", "http://"+ln.Addr().String(), "data", a.where())
+	a.log.Info("listening", "url", listenURL(ln.Addr()), "data", a.where())
 	a.hintFirstAdmin(ctx)
 
 	served := make(chan error, 1)
@@ -187,6 +187,18 @@ func (a *app) hintFirstAdmin(ctx context.Context) {
 		flags = " --data-dir " + a.embedded.Dir
 	}
 	a.log.Info("no admin yet: create the first one with:  safeguarding users add --role admin --name 'Your Name' --email you@example.org" + flags)
+}
+
+// listenURL is the address to give a user: localhost when listening on every interface.
+func listenURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func ignoreHelp(err error) error {
