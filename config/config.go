@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -142,9 +143,15 @@ func settings() []setting {
 		{"SAFEGUARDING_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed", func(c *Config, v string) error {
 			c.TrustedProxies = nil
 			for _, s := range strings.Split(v, ",") {
-				if s = strings.TrimSpace(s); s != "" {
-					c.TrustedProxies = append(c.TrustedProxies, s)
+				if s = strings.TrimSpace(s); s == "" {
+					continue
 				}
+				if _, err := netip.ParseAddr(s); err != nil {
+					if _, err := netip.ParsePrefix(s); err != nil {
+						return fmt.Errorf("must be IP addresses or CIDRs separated by commas (%q is not)", s)
+					}
+				}
+				c.TrustedProxies = append(c.TrustedProxies, s)
 			}
 			return nil
 		}},
@@ -204,26 +211,31 @@ func (f *Flags) Load(getenv func(string) string) (Config, error) {
 
 	c := Config{Policy: checks.DefaultPolicy()}
 	var problems []string
+	// origin says where each value came from, so that a message names what the user set.
+	origin := map[string]string{}
 	for _, s := range settings() {
-		name, value, source := s.env, s.def, ""
+		name, value, source := s.env, s.def, s.env+" (default)"
 		if given[flagName(name)] {
 			value, source = *f.values[name], "--"+flagName(name)
 		} else if v, ok := lookup(getenv, name); ok {
 			value, source = v, name
 		}
+		origin[name] = fmt.Sprintf("%s=%q", source, value)
 		if err := s.apply(&c, value); err != nil {
-			if source == "" {
-				source = name + " (default)"
-			}
-			problems = append(problems, fmt.Sprintf("%s=%q: %v", source, value, err))
+			problems = append(problems, fmt.Sprintf("%s: %v", origin[name], err))
 		}
 	}
-	p := c.Policy
-	if len(problems) == 0 && p.UrgentResponseDays > p.ResponseDays {
-		problems = append(problems, "SAFEGUARDING_URGENT_RESPONSE_DAYS must not be more than SAFEGUARDING_RESPONSE_DAYS")
-	}
-	if len(problems) == 0 && p.HardStopDays >= p.RequestLeadDays {
-		problems = append(problems, "SAFEGUARDING_HARD_STOP_DAYS must be less than SAFEGUARDING_REQUEST_LEAD_DAYS")
+	// The rules between settings only mean something when each value is readable.
+	if valid := len(problems) == 0; valid {
+		p := c.Policy
+		if p.UrgentResponseDays > p.ResponseDays {
+			problems = append(problems, fmt.Sprintf("%s must not be more than %s",
+				origin["SAFEGUARDING_URGENT_RESPONSE_DAYS"], origin["SAFEGUARDING_RESPONSE_DAYS"]))
+		}
+		if p.HardStopDays >= p.RequestLeadDays {
+			problems = append(problems, fmt.Sprintf("%s must be less than %s",
+				origin["SAFEGUARDING_HARD_STOP_DAYS"], origin["SAFEGUARDING_REQUEST_LEAD_DAYS"]))
+		}
 	}
 	if len(problems) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
