@@ -1,12 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
@@ -29,24 +29,64 @@ func decode(c *gin.Context, v any, optional bool) error {
 			return &mediaTypeError{}
 		}
 	}
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if errors.Is(err, io.EOF) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return err // over the limit: fail answers 413
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
 		if optional {
 			return nil
 		}
 		return bad("body", "is empty: send a JSON object")
 	}
-	if err != nil {
+	// encoding/json matches keys regardless of case and keeps the last of repeated keys:
+	// check the keys first, so that "CRN" or a second "crn" is refused, not taken.
+	if err := exactKeys(body, v); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return err
-		}
 		return bad("body", "must hold one JSON object and nothing after it")
+	}
+	return nil
+}
+
+// exactKeys checks that the top-level keys of a JSON object are each a json tag of the struct
+// v points to, spelled exactly, and given once. Anything that is not an object is left for
+// the decoder to report.
+func exactKeys(body []byte, v any) error {
+	known := map[string]bool{}
+	t := reflect.TypeOf(v).Elem()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		known[name] = true
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		switch {
+		case !known[key]:
+			return bad(key, "is not a field of this request")
+		case seen[key]:
+			return bad(key, "is given more than once")
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
 	}
 	return nil
 }

@@ -10,24 +10,24 @@ import (
 // from the domain types here, so the domain carries no JSON tags.
 
 type releaseJSON struct {
-	ID                   string        `json:"id"`
-	CRN                  string        `json:"crn"`
-	NOMSNumber           string        `json:"noms_number"`
-	FullName             string        `json:"full_name"`
-	DateOfBirth          checks.Date   `json:"date_of_birth"`
-	ReleaseDate          checks.Date   `json:"release_date"`
-	PrisonCode           string        `json:"prison_code"`
-	Team                 string        `json:"team"`
-	COMID                string        `json:"com_id"`
-	PoliceForce          string        `json:"police_force"`
-	LocalAuthority       string        `json:"local_authority"`
-	Status               string        `json:"status"`
-	CancelReason         string        `json:"cancel_reason,omitempty"`
-	WorkingDaysToRelease int           `json:"working_days_to_release"`
-	Checks               []checkJSON   `json:"checks"`
-	CreatedAt            time.Time     `json:"created_at"`
-	UpdatedAt            time.Time     `json:"updated_at"`
-	Version              int64         `json:"version"`
+	ID                   string      `json:"id"`
+	CRN                  string      `json:"crn"`
+	NOMSNumber           string      `json:"noms_number"`
+	FullName             string      `json:"full_name"`
+	DateOfBirth          checks.Date `json:"date_of_birth"`
+	ReleaseDate          checks.Date `json:"release_date"`
+	PrisonCode           string      `json:"prison_code"`
+	Team                 string      `json:"team"`
+	COMID                string      `json:"com_id"`
+	PoliceForce          string      `json:"police_force"`
+	LocalAuthority       string      `json:"local_authority"`
+	Status               string      `json:"status"`
+	CancelReason         string      `json:"cancel_reason,omitempty"`
+	WorkingDaysToRelease int         `json:"working_days_to_release"`
+	Checks               []checkJSON `json:"checks"`
+	CreatedAt            time.Time   `json:"created_at"`
+	UpdatedAt            time.Time   `json:"updated_at"`
+	Version              int64       `json:"version"`
 }
 
 type checkJSON struct {
@@ -85,8 +85,10 @@ type historyJSON struct {
 }
 
 type escalationJSON struct {
-	At time.Time `json:"at"`
-	To []string  `json:"to"`
+	At            time.Time `json:"at"`
+	AsOf          time.Time `json:"as_of"`
+	To            []string  `json:"to"`
+	Undeliverable []string  `json:"undeliverable,omitempty"`
 }
 
 type agencyJSON struct {
@@ -188,7 +190,7 @@ func (v view) check(c checks.Check) checkJSON {
 		if out.Escalations == nil {
 			out.Escalations = map[string]escalationJSON{}
 		}
-		out.Escalations[rule] = escalationJSON{e.At, e.To}
+		out.Escalations[rule] = escalationJSON(e)
 	}
 	for _, h := range c.History {
 		out.History = append(out.History, historyJSON{h.At, h.ActorID, h.ActorName, string(h.Role), string(h.Action), string(h.From), string(h.To), h.Note})

@@ -116,7 +116,7 @@ func (s *Server) answer(c *gin.Context, code, detail string, fields []fieldProbl
 	}
 	p := problem{
 		Type: "/problems/" + code, Title: st.title, Status: st.status, Detail: detail,
-		Instance: c.Request.URL.Path, RequestID: requestID(c), Errors: fields, CurrentStatus: current,
+		Instance: c.Request.URL.EscapedPath(), RequestID: requestID(c), Errors: fields, CurrentStatus: current,
 	}
 	c.Header("Content-Type", "application/problem+json")
 	c.AbortWithStatusJSON(st.status, p)

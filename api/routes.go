@@ -36,4 +36,9 @@ func (s *Server) routes(r *gin.Engine) {
 	v1.POST("/users/:id/tokens", s.issueToken)
 	v1.GET("/users/:id/tokens", s.listTokens)
 	v1.POST("/tokens/:id/revoke", s.revokeToken)
+
+	v1.POST("/escalations/run", s.adminOnly, s.runEscalations)
+	v1.GET("/outbox", s.adminOnly, s.listOutbox)
+	v1.GET("/outbox/:id", s.adminOnly, s.getOutboxEmail)
+	v1.POST("/outbox/:id/retry", s.adminOnly, s.retryOutboxEmail)
 }

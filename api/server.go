@@ -19,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/probation/safeguarding/checks"
+	"github.com/probation/safeguarding/notify"
 )
 
 // Options configure the HTTP layer.
@@ -28,6 +29,10 @@ type Options struct {
 	TrustedProxies []string
 	// Ready reports whether the service can answer (the database is reachable).
 	Ready func(context.Context) error
+	// Escalator, Outbox and Sender serve the escalation and outbox endpoints.
+	Escalator *notify.Escalator
+	Outbox    *notify.Outbox
+	Sender    *notify.Sender
 }
 
 // Server holds what the handlers need.
@@ -47,6 +52,8 @@ func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, err
 		return nil, err
 	}
 	r.HandleMethodNotAllowed = true
+	// A path with a trailing slash is not an endpoint: answer a problem, not a redirect.
+	r.RedirectTrailingSlash = false
 	r.ContextWithFallback = true
 	r.Use(s.requestID, s.logRequests, s.recover, s.limits)
 	r.NoRoute(func(c *gin.Context) {

@@ -242,10 +242,13 @@ type Check struct {
 	COMID       string
 }
 
-// Escalation records that one rung of the escalation ladder fired for a check.
+// Escalation records that one rung of the escalation ladder fired for a check: when, as of
+// which time, to which addresses, and who could not be reached for want of an address.
 type Escalation struct {
-	At time.Time
-	To []string
+	At            time.Time
+	AsOf          time.Time
+	To            []string
+	Undeliverable []string
 }
 
 // Overdue reports whether the check is late on today: not requested after its request-by

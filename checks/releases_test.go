@@ -268,7 +268,7 @@ func TestCancellingAReleaseWithdrawsItsOpenChecksOnly(t *testing.T) {
 	ctx := context.Background()
 	r := f.release(t)
 	da, cs := checkOf(t, r, TypeDomesticAbuse), checkOf(t, r, TypeChildSafeguarding)
-	da = f.walk(t, da, ActionRequest, ActionRespond, ActionComplete)
+	f.walk(t, da, ActionRequest, ActionRespond, ActionComplete)
 	if _, err := f.svc.RequestCheck(ctx, f.com, cs.ID, nil, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -29,20 +29,28 @@ func canSeeCheck(u User, c Check) bool {
 	return false
 }
 
+// probationName stands for probation's staff in what a liaison sees.
+const probationName = "Probation"
+
 // visibleTo returns c as u may see it. A liaison gets the check, its history and the release
 // fields needed to run it (CRN, name, date of birth, release date), but not probation's own
-// notes, the team, the COM or the escalations sent inside probation.
+// notes, the team, who in probation acted, or the escalations sent inside probation.
 func (c Check) visibleTo(u User) Check {
 	if u.Role != RoleLiaison {
 		return c
 	}
 	c.Team = ""
 	c.COMID = ""
+	c.RequestedBy = ""
+	c.CompletedBy = ""
 	c.CompletionNote = ""
 	c.NotRequiredReason = ""
 	c.Escalations = nil
 	history := make([]HistoryEntry, 0, len(c.History))
 	for _, h := range c.History {
+		if h.Role != RoleLiaison {
+			h.ActorID, h.ActorName = "", probationName
+		}
 		if h.Action == ActionComplete || h.Action == ActionNotRequired || h.Action == ActionReleaseChanged {
 			h.Note = ""
 		}

@@ -60,8 +60,10 @@ type historyDoc struct {
 }
 
 type escalationDoc struct {
-	At time.Time `bson:"at"`
-	To []string  `bson:"to"`
+	At            time.Time `bson:"at"`
+	AsOf          time.Time `bson:"as_of"`
+	To            []string  `bson:"to"`
+	Undeliverable []string  `bson:"undeliverable,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -100,7 +102,7 @@ func toCheckDoc(c Check) checkDoc {
 		d.History = append(d.History, toHistoryDoc(h))
 	}
 	for rule, e := range c.Escalations {
-		d.Escalations[rule] = escalationDoc{e.At, e.To}
+		d.Escalations[rule] = escalationDoc(e)
 	}
 	return d
 }
@@ -126,7 +128,7 @@ func (d checkDoc) toCheck() Check {
 	if len(d.Escalations) > 0 {
 		c.Escalations = make(map[string]Escalation, len(d.Escalations))
 		for rule, e := range d.Escalations {
-			c.Escalations[rule] = Escalation{e.At.UTC(), e.To}
+			c.Escalations[rule] = Escalation{e.At.UTC(), e.AsOf.UTC(), e.To, e.Undeliverable}
 		}
 	}
 	return c
@@ -293,4 +295,43 @@ func (s *Store) ChecksOfReleases(ctx context.Context, releases []Release) (map[s
 		out[r.ID] = list
 	}
 	return out, nil
+}
+
+// OpenChecks streams every check in one of the statuses to fn, without loading them all at
+// once. It stops at the first error fn returns.
+func (s *Store) OpenChecks(ctx context.Context, statuses []Status, fn func(Check) error) error {
+	in := make(bson.A, 0, len(statuses))
+	for _, st := range statuses {
+		in = append(in, string(st))
+	}
+	cur, err := s.checks.Find(ctx, bson.M{"status": bson.M{"$in": in}}, options.Find().SetBatchSize(500))
+	if err != nil {
+		return storeError(err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var d checkDoc
+		if err := cur.Decode(&d); err != nil {
+			return storeError(err)
+		}
+		if err := fn(d.toCheck()); err != nil {
+			return err
+		}
+	}
+	return storeError(cur.Err())
+}
+
+// MarkEscalation records that rule fired for a check, unless it already had: one conditional
+// update, so of several schedulers recording the same rung exactly one does. It reports
+// whether this call recorded it. The version is not bumped: an escalation is a record about
+// the check, not a change a client's If-Match should trip over.
+func (s *Store) MarkEscalation(ctx context.Context, checkID, rule string, e Escalation) (bool, error) {
+	field := "escalations." + rule
+	res, err := s.checks.UpdateOne(ctx,
+		bson.M{"_id": checkID, field: bson.M{"$exists": false}},
+		bson.M{"$set": bson.M{field: escalationDoc(e)}})
+	if err != nil {
+		return false, storeError(err)
+	}
+	return res.ModifiedCount == 1, nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/probation/safeguarding/checks"
+	"github.com/probation/safeguarding/notify"
 )
 
 // Config is every setting of the service.
@@ -39,6 +41,14 @@ type Config struct {
 
 	TrustedProxies  []string
 	ShutdownTimeout time.Duration
+
+	// SMTP is the relay; with no host, emails are written as .eml files under DataDir.
+	SMTP               notify.SMTPConfig
+	OutboxInterval     time.Duration
+	Sender             notify.SenderConfig
+	EscalationSchedule string
+	NoticeInterval     time.Duration
+	Thresholds         notify.Thresholds
 }
 
 // setting is one configurable value: its environment variable, its default, what it means,
@@ -155,6 +165,53 @@ func settings() []setting {
 			}
 			return nil
 		}},
+		{"SAFEGUARDING_SMTP_HOST", "", "SMTP relay; when empty, emails are written as .eml files under the data directory", func(c *Config, v string) error {
+			if strings.ContainsAny(v, " /:@") {
+				return errors.New("must be a host name or IP address, without port or scheme")
+			}
+			c.SMTP.Host = v
+			return nil
+		}},
+		{"SAFEGUARDING_SMTP_PORT", "587", "SMTP port (587 for starttls, 465 for tls)", intIn(1, 65535, func(c *Config, n int) { c.SMTP.Port = n })},
+		{"SAFEGUARDING_SMTP_USERNAME", "", "SMTP user name, when the relay wants authentication", func(c *Config, v string) error {
+			c.SMTP.Username = v
+			return nil
+		}},
+		{"SAFEGUARDING_SMTP_PASSWORD", "", "SMTP password (never logged)", func(c *Config, v string) error {
+			c.SMTP.Password = v
+			return nil
+		}},
+		{"SAFEGUARDING_SMTP_TLS", "starttls", "starttls (mandatory), tls (implicit), or none (only for a relay on loopback)", func(c *Config, v string) error {
+			switch notify.TLS(v) {
+			case notify.TLSStartTLS, notify.TLSImplicit, notify.TLSNone:
+				c.SMTP.TLS = notify.TLS(v)
+				return nil
+			}
+			return errors.New("must be starttls, tls or none")
+		}},
+		{"SAFEGUARDING_MAIL_FROM", "safeguarding@localhost", "sender address of every email", func(c *Config, v string) error {
+			a, err := mail.ParseAddress(v)
+			if err != nil || !strings.Contains(a.Address, "@") {
+				return errors.New("must be an email address, e.g. safeguarding@probation.example.org")
+			}
+			c.SMTP.From = v
+			return nil
+		}},
+		{"SAFEGUARDING_OUTBOX_INTERVAL", "10s", "how often the outbox is drained (an escalation run also wakes it)", durationIn(time.Second, time.Hour, func(c *Config, d time.Duration) { c.OutboxInterval = d })},
+		{"SAFEGUARDING_OUTBOX_MAX_ATTEMPTS", "8", "attempts before an email is dead", intIn(1, 50, func(c *Config, n int) { c.Sender.MaxAttempts = n })},
+		{"SAFEGUARDING_OUTBOX_BACKOFF", "30s", "wait after a failed attempt, doubling each time (at most an hour)", durationIn(time.Second, time.Hour, func(c *Config, d time.Duration) { c.Sender.Backoff = d })},
+		{"SAFEGUARDING_ESCALATION_SCHEDULE", notify.DefaultSchedule, "cron schedule of the escalation run (bank holidays are skipped)", func(c *Config, v string) error {
+			if err := notify.ParseSchedule(v); err != nil {
+				return fmt.Errorf("must be a cron schedule of five fields, optionally after CRON_TZ=Zone (%v)", err)
+			}
+			c.EscalationSchedule = v
+			return nil
+		}},
+		{"SAFEGUARDING_NOTICE_INTERVAL", "20s", "how often request and response notices are looked for", durationIn(time.Second, 10*time.Minute, func(c *Config, d time.Duration) { c.NoticeInterval = d })},
+		{"SAFEGUARDING_REQUEST_OVERDUE_DAYS", "5", "working days after request-by when an unrequested check goes to the managers", intIn(0, 60, func(c *Config, n int) { c.Thresholds.RequestOverdueDays = n })},
+		{"SAFEGUARDING_RESPONSE_REMINDER_DAYS", "2", "working days before the due date when the agency is reminded", intIn(0, 60, func(c *Config, n int) { c.Thresholds.ResponseReminderDays = n })},
+		{"SAFEGUARDING_RESPONSE_ESCALATION_DAYS", "3", "working days after the due date when the agency's manager and the team's managers are told", intIn(0, 60, func(c *Config, n int) { c.Thresholds.ResponseEscalationDays = n })},
+		{"SAFEGUARDING_RELEASE_IMMINENT_DAYS", "5", "working days before release when any open check goes to the managers", intIn(0, 60, func(c *Config, n int) { c.Thresholds.ReleaseImminentDays = n })},
 		{"SAFEGUARDING_SHUTDOWN_TIMEOUT", "20s", "how long a shutdown waits for requests and runs in progress", durationIn(time.Second, 10*time.Minute, func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
 	}
 }
@@ -209,7 +266,7 @@ func (f *Flags) Load(getenv func(string) string) (Config, error) {
 	given := map[string]bool{}
 	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
 
-	c := Config{Policy: checks.DefaultPolicy()}
+	c := Config{Policy: checks.DefaultPolicy(), Sender: notify.DefaultSenderConfig(), SMTP: notify.SMTPConfig{Timeout: 30 * time.Second}}
 	var problems []string
 	// origin says where each value came from, so that a message names what the user set.
 	origin := map[string]string{}
@@ -236,11 +293,25 @@ func (f *Flags) Load(getenv func(string) string) (Config, error) {
 			problems = append(problems, fmt.Sprintf("%s must be less than %s",
 				origin["SAFEGUARDING_HARD_STOP_DAYS"], origin["SAFEGUARDING_REQUEST_LEAD_DAYS"]))
 		}
+		if c.SMTP.TLS == notify.TLSNone && c.SMTP.Host != "" && !loopback(c.SMTP.Host) {
+			problems = append(problems, fmt.Sprintf("%s is only allowed for a relay on loopback, not %s: use starttls or tls",
+				origin["SAFEGUARDING_SMTP_TLS"], origin["SAFEGUARDING_SMTP_HOST"]))
+		}
 	}
 	if len(problems) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return c, nil
+}
+
+// loopback reports whether host is this machine: the one place an unencrypted SMTP hop is
+// acceptable.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // lookup reads an environment variable; an empty value counts as unset.

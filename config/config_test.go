@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/probation/safeguarding/checks"
+	"github.com/probation/safeguarding/notify"
 )
 
 // everySetting is the list of settings the issue and the README promise, written out here so
@@ -33,6 +34,21 @@ var everySetting = []struct{ env, flag string }{
 	{"SAFEGUARDING_EXTRA_CLOSURES", "--extra-closures"},
 	{"SAFEGUARDING_TRUSTED_PROXIES", "--trusted-proxies"},
 	{"SAFEGUARDING_SHUTDOWN_TIMEOUT", "--shutdown-timeout"},
+	{"SAFEGUARDING_SMTP_HOST", "--smtp-host"},
+	{"SAFEGUARDING_SMTP_PORT", "--smtp-port"},
+	{"SAFEGUARDING_SMTP_USERNAME", "--smtp-username"},
+	{"SAFEGUARDING_SMTP_PASSWORD", "--smtp-password"},
+	{"SAFEGUARDING_SMTP_TLS", "--smtp-tls"},
+	{"SAFEGUARDING_MAIL_FROM", "--mail-from"},
+	{"SAFEGUARDING_OUTBOX_INTERVAL", "--outbox-interval"},
+	{"SAFEGUARDING_OUTBOX_MAX_ATTEMPTS", "--outbox-max-attempts"},
+	{"SAFEGUARDING_OUTBOX_BACKOFF", "--outbox-backoff"},
+	{"SAFEGUARDING_ESCALATION_SCHEDULE", "--escalation-schedule"},
+	{"SAFEGUARDING_NOTICE_INTERVAL", "--notice-interval"},
+	{"SAFEGUARDING_REQUEST_OVERDUE_DAYS", "--request-overdue-days"},
+	{"SAFEGUARDING_RESPONSE_REMINDER_DAYS", "--response-reminder-days"},
+	{"SAFEGUARDING_RESPONSE_ESCALATION_DAYS", "--response-escalation-days"},
+	{"SAFEGUARDING_RELEASE_IMMINENT_DAYS", "--release-imminent-days"},
 }
 
 // load parses args on a fresh flag set with the settings registered and loads the
@@ -83,6 +99,13 @@ func TestLoadGivesTheDefaultsWhenNothingIsSet(t *testing.T) {
 		LogLevel:        slog.LevelInfo,
 		Policy:          checks.DefaultPolicy(),
 		ShutdownTimeout: 20 * time.Second,
+		SMTP: notify.SMTPConfig{Port: 587, TLS: notify.TLSStartTLS, From: "safeguarding@localhost",
+			Timeout: 30 * time.Second},
+		OutboxInterval:     10 * time.Second,
+		Sender:             notify.DefaultSenderConfig(),
+		EscalationSchedule: "CRON_TZ=Europe/London 0 7 * * 1-5",
+		NoticeInterval:     20 * time.Second,
+		Thresholds:         notify.DefaultThresholds(),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/config"
 	"github.com/probation/safeguarding/internal/embedded"
+	"github.com/probation/safeguarding/notify"
 )
 
 // app is the service's parts wired together: the database (embedded or not), the store and
@@ -28,6 +30,11 @@ type app struct {
 	store    *checks.Store
 	svc      *checks.Service
 	clock    checks.Clock
+	calendar *checks.Calendar
+
+	outbox    *notify.Outbox
+	escalator *notify.Escalator
+	sender    *notify.Sender
 }
 
 // openApp connects to the database (starting or joining the embedded one when MONGODB_URI
@@ -67,14 +74,43 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		a.Close()
 		return nil, fmt.Errorf("the database at %s does not answer: %w", redact(uri), err)
 	}
-	a.store = checks.NewStore(client.Database(cfg.Database))
-	deadlines := checks.Deadlines{Policy: cfg.Policy, Calendar: checks.NewCalendar(cfg.ExtraClosures)}
+	db := client.Database(cfg.Database)
+	a.store = checks.NewStore(db)
+	a.calendar = checks.NewCalendar(cfg.ExtraClosures)
+	deadlines := checks.Deadlines{Policy: cfg.Policy, Calendar: a.calendar}
 	a.svc = checks.NewService(a.store, a.clock, deadlines, log)
+	a.outbox = notify.NewOutbox(db)
+	ladder := notify.Ladder{Thresholds: cfg.Thresholds, Deadlines: deadlines}
+	a.escalator = notify.NewEscalator(a.store, a.store, a.outbox, ladder, a.clock, cfg.BaseURL, log)
+	a.sender = notify.NewSender(a.outbox, a.mailer(), a.clock, cfg.Sender, log)
 	if err := a.svc.Start(ctx); err != nil {
 		a.Close()
 		return nil, fmt.Errorf("prepare the database: %w", err)
 	}
+	if err := a.outbox.EnsureIndexes(ctx); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("prepare the outbox: %w", err)
+	}
 	return a, nil
+}
+
+// mailer is the SMTP relay when one is configured, else .eml files under the data directory.
+func (a *app) mailer() notify.Mailer {
+	if a.cfg.SMTP.Host == "" {
+		return notify.FileMailer{Dir: a.mailDir(), From: a.cfg.SMTP.From}
+	}
+	return notify.NewSMTPMailer(a.cfg.SMTP)
+}
+
+func (a *app) mailDir() string { return filepath.Join(a.cfg.DataDir, "mail") }
+
+// describeMail says where emails go, for start-up messages.
+func (a *app) describeMail() string {
+	if a.cfg.SMTP.Host == "" {
+		abs, _ := filepath.Abs(a.mailDir())
+		return "written as .eml files in " + abs + " (set SAFEGUARDING_SMTP_HOST to send them)"
+	}
+	return fmt.Sprintf("sent through %s:%d (%s) from %s", a.cfg.SMTP.Host, a.cfg.SMTP.Port, a.cfg.SMTP.TLS, a.cfg.SMTP.From)
 }
 
 // Close disconnects and stops the embedded database if this process runs it.

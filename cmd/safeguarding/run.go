@@ -16,6 +16,7 @@ import (
 	"github.com/probation/safeguarding/api"
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/config"
+	"github.com/probation/safeguarding/notify"
 )
 
 // errUsage marks a command line that cannot be run as given (exit status 2).
@@ -39,6 +40,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usersCommand(ctx, rest, getenv, stdout, stderr)
 	case "tokens":
 		return tokensCommand(ctx, rest, getenv, stdout, stderr)
+	case "escalate":
+		return escalate(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil
@@ -62,6 +65,8 @@ Commands:
   safeguarding tokens issue --user ID [--label TEXT]
                                         issue another token; prints it alone on standard output
   safeguarding tokens revoke ID         revoke a token (ID is the token's id, not its secret)
+  safeguarding escalate [--as-of TIME] [--dry-run]
+                                        run the escalation ladder now (or as of TIME) and print the plan
   safeguarding version                  print the version
   safeguarding help                     this text
 
@@ -140,7 +145,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	defer a.Close()
 
-	handler, err := api.New(a.svc, a.log, api.Options{TrustedProxies: a.cfg.TrustedProxies, Ready: a.store.Ping})
+	handler, err := api.New(a.svc, a.log, api.Options{
+		TrustedProxies: a.cfg.TrustedProxies, Ready: a.store.Ping,
+		Escalator: a.escalator, Outbox: a.outbox, Sender: a.sender,
+	})
 	if err != nil {
 		return fmt.Errorf("trusted proxies: %w", err)
 	}
@@ -157,7 +165,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	a.log.Info("listening", "url", listenURL(ln.Addr()), "data", a.where())
+	a.log.Info("emails", "delivery", a.describeMail(), "escalation_schedule", a.cfg.EscalationSchedule)
 	a.hintFirstAdmin(ctx)
+
+	scheduler := notify.NewScheduler(a.escalator, a.sender, a.calendar, a.clock, a.cfg.EscalationSchedule,
+		a.cfg.NoticeInterval, a.cfg.OutboxInterval, a.log)
+	if err := scheduler.Start(ctx); err != nil {
+		return fmt.Errorf("escalation schedule: %w", err)
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -169,7 +184,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err = srv.Shutdown(shutdownCtx)
+	// Let a run under way finish and the sender finish its batch, then stop.
+	scheduler.Stop(shutdownCtx)
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	a.log.Info("stopped")

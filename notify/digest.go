@@ -1,0 +1,230 @@
+package notify
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	htmltemplate "html/template"
+	"slices"
+	"strings"
+	texttemplate "text/template"
+
+	"github.com/probation/safeguarding/checks"
+)
+
+// Item is one line of a digest: one rung for one check. It holds only what a reader needs to
+// find and act on the check: never a name, a date of birth or a response summary.
+type Item struct {
+	CheckID      string
+	Rule         Rule
+	CRN          string
+	Type         checks.CheckType
+	Agency       string
+	AgencyName   string
+	Status       checks.Status
+	DueLabel     string // "Request by" or "Answer due"
+	Due          checks.Date
+	ReleaseDate  checks.Date
+	WorkdaysLeft int
+	Link         string
+}
+
+// key identifies the item across runs: the outbox remembers which items each email carried.
+func (it Item) key() string { return it.CheckID + "/" + string(it.Rule) }
+
+// What each rule asks of its reader, in the digest.
+var (
+	headlines = map[Rule]string{
+		RequestNotice:      "New request: please run this check and answer by the due date",
+		ResponseNotice:     "Answered: read the response and complete the check",
+		RequestReminder:    "Request this check today: it is due to be requested",
+		ResponseReminder:   "Answer due soon",
+		RequestOverdue:     "Overdue: the check has still not been requested",
+		ResponseOverdue:    "Overdue: the answer was due and has not come",
+		ResponseEscalated:  "Escalated: the answer is well overdue",
+		ReleaseImminent:    "Release is close and this check is not complete",
+		ReleasedIncomplete: "Released without this check completed",
+	}
+	typeNames = map[checks.CheckType]string{
+		checks.TypeDomesticAbuse:     "Domestic abuse check",
+		checks.TypeChildSafeguarding: "Child safeguarding check",
+	}
+)
+
+// digest is one email: every item for one recipient in one run, most urgent first.
+type digest struct {
+	// To is the address, or empty when the recipient has none (Missing says who it was).
+	To      string
+	Missing string
+	Items   []Item
+}
+
+// recipientKey tells digests apart: the address, or the description of whom it failed to reach.
+func (d digest) recipientKey() string {
+	if d.To != "" {
+		return d.To
+	}
+	return "undeliverable: " + d.Missing
+}
+
+// idempotencyKey is the same for the same recipient and the same items, whichever run or
+// replica computes it: the outbox's unique index turns a second insert into a no-op.
+func (d digest) idempotencyKey() string {
+	keys := make([]string, len(d.Items))
+	for i, it := range d.Items {
+		keys[i] = it.key()
+	}
+	slices.Sort(keys)
+	return shaHex(d.recipientKey() + "\n" + strings.Join(keys, "\n"))
+}
+
+func shaHex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// sortItems puts the most urgent first: the highest rung, then the soonest release.
+func sortItems(items []Item) {
+	slices.SortStableFunc(items, func(a, b Item) int {
+		if ua, ub := rungOf(a.Rule).urgency, rungOf(b.Rule).urgency; ua != ub {
+			return ub - ua
+		}
+		if a.ReleaseDate != b.ReleaseDate {
+			if a.ReleaseDate.Before(b.ReleaseDate) {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.CRN, b.CRN)
+	})
+}
+
+// lines returns what the email lists: one line per check, at its most urgent rung (the
+// items are sorted, so the first seen is the most urgent).
+func (d digest) lines() []Item {
+	seen := map[string]bool{}
+	var out []Item
+	for _, it := range d.Items {
+		if !seen[it.CheckID] {
+			seen[it.CheckID] = true
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func (d digest) subject() string {
+	lines := d.lines()
+	n := len(lines)
+	noun := "checks need"
+	if n == 1 {
+		noun = "check needs"
+	}
+	return fmt.Sprintf("Safeguarding: %d %s attention – %s", n, noun, strings.ToLower(headlines[lines[0].Rule][:1])+headlines[lines[0].Rule][1:])
+}
+
+type view struct {
+	Lines []lineView
+}
+
+type lineView struct {
+	Headline     string
+	CRN          string
+	Type         string
+	Agency       string
+	DueLabel     string
+	Due          string
+	ReleaseDate  string
+	WorkdaysLeft string
+	Link         string
+}
+
+func (d digest) view() view {
+	var v view
+	for _, it := range d.lines() {
+		left := fmt.Sprintf("%d working days", it.WorkdaysLeft)
+		switch {
+		case it.WorkdaysLeft == 1:
+			left = "1 working day"
+		case it.WorkdaysLeft == 0:
+			left = "release day"
+		case it.WorkdaysLeft < 0:
+			left = "released"
+		}
+		due := it.Due.String()
+		if due == "" {
+			due = "not set"
+		}
+		v.Lines = append(v.Lines, lineView{
+			Headline: headlines[it.Rule], CRN: it.CRN, Type: typeNames[it.Type],
+			Agency: fmt.Sprintf("%s (%s)", it.AgencyName, it.Agency), DueLabel: it.DueLabel, Due: due,
+			ReleaseDate: it.ReleaseDate.String(), WorkdaysLeft: left, Link: it.Link,
+		})
+	}
+	return v
+}
+
+const textBody = `These safeguarding checks need your attention, most urgent first.
+{{range .Lines}}
+{{.Headline}}
+  CRN:            {{.CRN}}
+  Check:          {{.Type}}
+  Agency:         {{.Agency}}
+  {{printf "%-15s" (print .DueLabel ":")}} {{.Due}}
+  Release date:   {{.ReleaseDate}} ({{.WorkdaysLeft}})
+  Open:           {{.Link}}
+{{end}}
+Sign in to see the details. This email holds no personal details on purpose: please do not
+reply with any.
+`
+
+const htmlBody = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Safeguarding checks</title></head>
+<body style="font-family: Arial, sans-serif; color: #0b0c0c;">
+<p>These safeguarding checks need your attention, most urgent first.</p>
+<table style="border-collapse: collapse;">
+<thead><tr>{{range $h := headers}}<th scope="col" style="text-align: left; border-bottom: 2px solid #b1b4b6; padding: 4px 8px;">{{$h}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Lines}}<tr>
+<td style="padding: 4px 8px; border-bottom: 1px solid #b1b4b6;"><strong>{{.Headline}}</strong></td>
+<td style="padding: 4px 8px; border-bottom: 1px solid #b1b4b6;">{{.CRN}}</td>
+<td style="padding: 4px 8px; border-bottom: 1px solid #b1b4b6;">{{.Type}}</td>
+<td style="padding: 4px 8px; border-bottom: 1px solid #b1b4b6;">{{.Agency}}</td>
+<td style="padding: 4px 8px; border-bottom: 1px solid #b1b4b6;">{{.DueLabel}} {{.Due}}</td>
+<td style="padding: 4px 8px; border-bottom: 1px solid #b1b4b6;">{{.ReleaseDate}} ({{.WorkdaysLeft}})</td>
+<td style="padding: 4px 8px; border-bottom: 1px solid #b1b4b6;"><a href="{{.Link}}">Open</a></td>
+</tr>
+{{end}}</tbody>
+</table>
+<p>Sign in to see the details. This email holds no personal details on purpose: please do not reply with any.</p>
+</body></html>
+`
+
+// templates are parsed once per Escalator.
+type templates struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+func newTemplates() templates {
+	headers := func() []string {
+		return []string{"What", "CRN", "Check", "Agency", "Date", "Release", "Link"}
+	}
+	return templates{
+		text: texttemplate.Must(texttemplate.New("text").Parse(textBody)),
+		html: htmltemplate.Must(htmltemplate.New("html").Funcs(htmltemplate.FuncMap{"headers": headers}).Parse(htmlBody)),
+	}
+}
+
+func (t templates) render(d digest) (text, html string, err error) {
+	var tb, hb bytes.Buffer
+	v := d.view()
+	if err := t.text.Execute(&tb, v); err != nil {
+		return "", "", fmt.Errorf("render text: %w", err)
+	}
+	if err := t.html.Execute(&hb, v); err != nil {
+		return "", "", fmt.Errorf("render html: %w", err)
+	}
+	return tb.String(), hb.String(), nil
+}

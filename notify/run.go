@@ -1,0 +1,467 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/probation/safeguarding/checks"
+)
+
+// checkSource is what a run needs of the checks store.
+type checkSource interface {
+	OpenChecks(ctx context.Context, statuses []checks.Status, fn func(checks.Check) error) error
+	MarkEscalation(ctx context.Context, checkID, rule string, e checks.Escalation) (bool, error)
+}
+
+// directory finds the people and mailboxes a rung goes to.
+type directory interface {
+	User(ctx context.Context, id string) (checks.User, error)
+	FindUsers(ctx context.Context, q checks.UserQuery) (checks.Page[checks.User], error)
+	Agency(ctx context.Context, code string) (checks.Agency, error)
+}
+
+// Escalator runs the ladder: it finds the rungs due as of a time, queues one digest per
+// recipient in the outbox, then records on each check that the rung fired.
+type Escalator struct {
+	checks    checkSource
+	directory directory
+	outbox    *Outbox
+	ladder    Ladder
+	clock     checks.Clock
+	baseURL   string
+	templates templates
+	log       *slog.Logger
+}
+
+// NewEscalator returns an escalator. Links in emails start with baseURL.
+func NewEscalator(store checkSource, dir directory, outbox *Outbox, ladder Ladder, clock checks.Clock, baseURL string, log *slog.Logger) *Escalator {
+	return &Escalator{
+		checks: store, directory: dir, outbox: outbox, ladder: ladder, clock: clock,
+		baseURL: strings.TrimSuffix(baseURL, "/"), templates: newTemplates(), log: log,
+	}
+}
+
+// RunOptions say what a run looks at and whether it writes.
+type RunOptions struct {
+	// AsOf is the time the run stands at; zero means now.
+	AsOf time.Time
+	// DryRun computes the plan and writes nothing.
+	DryRun bool
+	// Rules limits the run to these rules (nil: every rule).
+	Rules map[Rule]bool
+}
+
+// Plan is what a run decided: which rung for which check to whom, and the emails.
+type Plan struct {
+	AsOf    time.Time
+	DryRun  bool
+	Checked int // open checks looked at
+	Items   []PlanItem
+	Emails  []PlanEmail
+}
+
+// PlanItem is one rung for one check.
+type PlanItem struct {
+	CheckID       string
+	CRN           string
+	Type          checks.CheckType
+	Agency        string
+	Rule          Rule
+	To            []string
+	Undeliverable []string
+	// Recorded reports whether this run wrote the escalation on the check (false in a dry
+	// run, or when another run recorded it first).
+	Recorded bool
+}
+
+// PlanEmail is one digest.
+type PlanEmail struct {
+	Key     string
+	To      string
+	Missing string
+	Subject string
+	Items   int
+	// Queued is false in a dry run, or when the same email was already in the outbox.
+	Queued bool
+}
+
+// Counts summarises a plan for logs and metrics.
+func (p Plan) Counts() (items, emails, undeliverable int) {
+	for _, e := range p.Emails {
+		if e.To == "" {
+			undeliverable++
+		}
+	}
+	return len(p.Items), len(p.Emails), undeliverable
+}
+
+// due is one rung due for one check, with where it goes.
+type due struct {
+	check   checks.Check
+	item    Item
+	targets []target
+}
+
+// target is one recipient of a rung: an address, or whom it could not reach.
+type target struct {
+	to        string
+	missing   string
+	recipient string // kind and key, to find the address again on retry
+}
+
+func (t target) key() string { return digest{To: t.to, Missing: t.missing}.recipientKey() }
+
+// Run runs the ladder once.
+func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
+	now := e.clock.Now().UTC().Truncate(time.Millisecond)
+	asOf := opts.AsOf
+	if asOf.IsZero() {
+		asOf = now
+	}
+	asOf = asOf.UTC().Truncate(time.Millisecond)
+	plan := Plan{AsOf: asOf, DryRun: opts.DryRun, Items: []PlanItem{}, Emails: []PlanEmail{}}
+	today := checks.DateOf(asOf)
+
+	statuses := []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}
+	var dues []due
+	book := newAddressBook(e.directory)
+	err := e.checks.OpenChecks(ctx, statuses, func(c checks.Check) error {
+		plan.Checked++
+		for _, rule := range e.ladder.Due(c, today, opts.Rules) {
+			d, err := e.resolve(ctx, book, c, rule, today)
+			if err != nil {
+				return err
+			}
+			dues = append(dues, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return plan, fmt.Errorf("find due escalations: %w", err)
+	}
+
+	// Items already in an email of the outbox (a run cut short before it recorded them)
+	// are recorded without a new email.
+	keys := make([]string, 0, len(dues))
+	for _, d := range dues {
+		keys = append(keys, d.item.key())
+	}
+	queued, err := e.outbox.Queued(ctx, keys)
+	if err != nil {
+		return plan, fmt.Errorf("find queued emails: %w", err)
+	}
+	digests := map[string]*digest{}
+	var order []string
+	for _, d := range dues {
+		for _, t := range d.targets {
+			k := t.key()
+			if queued[k][d.item.key()] {
+				continue
+			}
+			dg, ok := digests[k]
+			if !ok {
+				dg = &digest{To: t.to, Missing: t.missing}
+				digests[k] = dg
+				order = append(order, k)
+			}
+			dg.Items = append(dg.Items, d.item)
+		}
+	}
+
+	recipients := map[string]string{} // digest key → how to find the address again
+	for _, d := range dues {
+		for _, t := range d.targets {
+			recipients[t.key()] = t.recipient
+		}
+	}
+	for _, k := range order {
+		dg := digests[k]
+		sortItems(dg.Items)
+		email, err := e.compose(*dg, recipients[k], asOf, now)
+		if err != nil {
+			return plan, err
+		}
+		pe := PlanEmail{Key: email.Key, To: email.To, Missing: email.Missing, Subject: email.Subject, Items: len(dg.lines())}
+		if !opts.DryRun {
+			if pe.Queued, err = e.outbox.Insert(ctx, email); err != nil {
+				return plan, fmt.Errorf("queue email: %w", err)
+			}
+		}
+		plan.Emails = append(plan.Emails, pe)
+	}
+
+	// Every email is queued: now record the rungs on the checks. A crash before this point
+	// re-records them next time without queueing anything new.
+	for _, d := range dues {
+		pi := PlanItem{CheckID: d.check.ID, CRN: d.check.CRN, Type: d.check.Type, Agency: d.check.Agency, Rule: d.item.Rule}
+		for _, t := range d.targets {
+			if t.to != "" {
+				pi.To = append(pi.To, t.to)
+			} else {
+				pi.Undeliverable = append(pi.Undeliverable, t.missing)
+			}
+		}
+		if !opts.DryRun {
+			rec := checks.Escalation{At: now, AsOf: asOf, To: pi.To, Undeliverable: pi.Undeliverable}
+			if pi.To == nil {
+				rec.To = []string{}
+			}
+			if pi.Recorded, err = e.checks.MarkEscalation(ctx, d.check.ID, string(d.item.Rule), rec); err != nil {
+				return plan, fmt.Errorf("record escalation: %w", err)
+			}
+		}
+		plan.Items = append(plan.Items, pi)
+	}
+	slices.SortStableFunc(plan.Items, func(a, b PlanItem) int { return rungOf(b.Rule).urgency - rungOf(a.Rule).urgency })
+	return plan, nil
+}
+
+// resolve builds the digest item of a rung and finds its recipients.
+func (e *Escalator) resolve(ctx context.Context, book *addressBook, c checks.Check, rule Rule, today checks.Date) (due, error) {
+	agency, err := book.agency(ctx, c.Agency)
+	if err != nil {
+		return due{}, err
+	}
+	it := Item{
+		CheckID: c.ID, Rule: rule, CRN: c.CRN, Type: c.Type, Agency: c.Agency, AgencyName: agency.Name,
+		Status: c.Status, ReleaseDate: c.ReleaseDate,
+		WorkdaysLeft: e.ladder.Deadlines.WorkdaysToRelease(today, c.ReleaseDate),
+		Link:         e.baseURL + "/checks/" + c.ID,
+	}
+	if c.Status == checks.StatusRequired {
+		it.DueLabel, it.Due = "Request by", c.RequestBy
+	} else {
+		it.DueLabel, it.Due = "Answer due", c.DueDate
+	}
+	d := due{check: c, item: it}
+	seen := map[string]bool{}
+	for _, r := range rungOf(rule).to {
+		targets, err := book.targets(ctx, c, agency, r)
+		if err != nil {
+			return due{}, err
+		}
+		for _, t := range targets {
+			if !seen[t.key()] {
+				seen[t.key()] = true
+				d.targets = append(d.targets, t)
+			}
+		}
+	}
+	return d, nil
+}
+
+func (e *Escalator) compose(d digest, recipient string, asOf, now time.Time) (Email, error) {
+	text, html, err := e.templates.render(d)
+	if err != nil {
+		return Email{}, err
+	}
+	email := Email{
+		Key: d.idempotencyKey(), To: d.To, Missing: d.Missing, Subject: d.subject(), Text: text, HTML: html,
+		Recipient: recipient, Status: StatusPending, NextAttemptAt: now, AsOf: asOf, CreatedAt: now,
+	}
+	if d.To == "" {
+		// Kept for admins to see (GET /api/v1/outbox?status=undeliverable) and retry once
+		// the address is set; the body is the one the recipient will get.
+		email.Status = StatusUndeliverable
+	}
+	for _, it := range d.Items {
+		email.Items = append(email.Items, it.key())
+	}
+	return email, nil
+}
+
+// addressBook finds recipients, reading each user, team and agency once per run.
+type addressBook struct {
+	dir      directory
+	users    map[string]*checks.User
+	managers map[string][]checks.User
+	agencies map[string]checks.Agency
+}
+
+func newAddressBook(dir directory) *addressBook {
+	return &addressBook{dir: dir, users: map[string]*checks.User{}, managers: map[string][]checks.User{}, agencies: map[string]checks.Agency{}}
+}
+
+func (b *addressBook) agency(ctx context.Context, code string) (checks.Agency, error) {
+	if a, ok := b.agencies[code]; ok {
+		return a, nil
+	}
+	a, err := b.dir.Agency(ctx, code)
+	if errors.Is(err, checks.ErrNotFound) {
+		a, err = checks.Agency{Code: code, Name: "unknown agency"}, nil
+	}
+	if err != nil {
+		return a, err
+	}
+	b.agencies[code] = a
+	return a, nil
+}
+
+func (b *addressBook) user(ctx context.Context, id string) (*checks.User, error) {
+	if u, ok := b.users[id]; ok {
+		return u, nil
+	}
+	u, err := b.dir.User(ctx, id)
+	if errors.Is(err, checks.ErrNotFound) {
+		b.users[id] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.users[id] = &u
+	return &u, nil
+}
+
+func (b *addressBook) teamManagers(ctx context.Context, team string) ([]checks.User, error) {
+	if m, ok := b.managers[team]; ok {
+		return m, nil
+	}
+	var out []checks.User
+	q := checks.UserQuery{Role: checks.RoleManager, Team: team, Limit: 200}
+	for {
+		page, err := b.dir.FindUsers(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range page.Items {
+			if u.Active {
+				out = append(out, u)
+			}
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		q.Cursor = page.NextCursor
+	}
+	b.managers[team] = out
+	return out, nil
+}
+
+// targets resolves one kind of recipient of a check.
+func (b *addressBook) targets(ctx context.Context, c checks.Check, a checks.Agency, r recipient) ([]target, error) {
+	switch r {
+	case toCOM:
+		u, err := b.user(ctx, c.COMID)
+		if err != nil {
+			return nil, err
+		}
+		if u == nil || !u.Active {
+			return []target{{missing: "the COM of " + c.CRN + " (no active COM is assigned)", recipient: "com " + c.COMID}}, nil
+		}
+		return []target{{to: u.Email, recipient: "com " + u.ID}}, nil
+	case toManagers:
+		ms, err := b.teamManagers(ctx, c.Team)
+		if err != nil {
+			return nil, err
+		}
+		if len(ms) == 0 {
+			return []target{{missing: "the managers of team " + c.Team + " (none is registered)", recipient: "managers " + c.Team}}, nil
+		}
+		var out []target
+		for _, m := range ms {
+			out = append(out, target{to: m.Email, recipient: "managers " + c.Team})
+		}
+		return out, nil
+	case toAgencyContact:
+		if a.ContactEmail == "" {
+			return []target{{missing: fmt.Sprintf("the contact mailbox of %s (%s): none is set", a.Name, a.Code), recipient: "agency_contact " + a.Code}}, nil
+		}
+		return []target{{to: a.ContactEmail, recipient: "agency_contact " + a.Code}}, nil
+	case toAgencyEscalation:
+		if a.EscalationEmail == "" {
+			return []target{{missing: fmt.Sprintf("the escalation mailbox of %s (%s): none is set", a.Name, a.Code), recipient: "agency_escalation " + a.Code}}, nil
+		}
+		return []target{{to: a.EscalationEmail, recipient: "agency_escalation " + a.Code}}, nil
+	}
+	return nil, fmt.Errorf("unknown recipient %q", r)
+}
+
+// addresses finds the current addresses of an undeliverable email's recipient, for a retry
+// after an admin has set them.
+func (e *Escalator) addresses(ctx context.Context, who string) ([]string, error) {
+	kind, key, _ := strings.Cut(who, " ")
+	book := newAddressBook(e.directory)
+	switch recipient(kind) {
+	case toCOM:
+		u, err := book.user(ctx, key)
+		if err != nil || u == nil || !u.Active {
+			return nil, err
+		}
+		return []string{u.Email}, nil
+	case toManagers:
+		ms, err := book.teamManagers(ctx, key)
+		var out []string
+		for _, m := range ms {
+			out = append(out, m.Email)
+		}
+		return out, err
+	case toAgencyContact, toAgencyEscalation:
+		a, err := book.agency(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		addr := a.ContactEmail
+		if recipient(kind) == toAgencyEscalation {
+			addr = a.EscalationEmail
+		}
+		if addr == "" {
+			return nil, nil
+		}
+		return []string{addr}, nil
+	}
+	return nil, nil
+}
+
+// Retry puts a dead or undeliverable email back in the queue. An undeliverable one goes to
+// the address its recipient has now (a copy to each, for several managers); if there is still
+// none, the retry is refused with what to set.
+func (e *Escalator) Retry(ctx context.Context, key string) ([]Email, error) {
+	now := e.clock.Now().UTC().Truncate(time.Millisecond)
+	email, err := e.outbox.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	switch email.Status {
+	case StatusDead:
+		requeued, err := e.outbox.Requeue(ctx, key, "", now)
+		return []Email{requeued}, retryError(err)
+	case StatusUndeliverable:
+	default:
+		return nil, &checks.Error{Code: checks.ECONFLICT, Message: fmt.Sprintf("the email is %s: only dead or undeliverable emails can be retried", email.Status)}
+	}
+	addrs, err := e.addresses(ctx, email.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	if len(addrs) == 0 {
+		return nil, &checks.Error{Code: checks.ECONFLICT, Message: "there is still no address for " + email.Missing + ": set it, then retry"}
+	}
+	requeued, err := e.outbox.Requeue(ctx, key, addrs[0], now)
+	if err != nil {
+		return nil, retryError(err)
+	}
+	out := []Email{requeued}
+	for _, addr := range addrs[1:] {
+		cp := requeued
+		cp.Key = shaHex(addr + "\n" + key) // stable: retrying twice queues one copy
+		cp.To, cp.Status, cp.CreatedAt, cp.NextAttemptAt = addr, StatusPending, now, now
+		if _, err := e.outbox.Insert(ctx, cp); err != nil {
+			return out, err
+		}
+		out = append(out, cp)
+	}
+	return out, nil
+}
+
+func retryError(err error) error {
+	if errors.Is(err, checks.ErrStale) {
+		return &checks.Error{Code: checks.ECONFLICT, Message: "the email changed meanwhile: it is no longer dead or undeliverable"}
+	}
+	return err
+}
