@@ -129,7 +129,8 @@ func (s *Server) listOutbox(c *gin.Context) {
 		n = 50
 	}
 	if n < 1 || n > 200 {
-		s.fail(c, bad("limit", "must be a whole number from 1 to 200"))
+		s.fail(c, &checks.Error{Code: checks.EINVALID, Message: "the request has invalid fields",
+			Fields: []checks.FieldError{{Field: "limit", Reason: "must be a whole number from 1 to 200"}}})
 		return
 	}
 	status := notify.Status(c.Query("status"))

@@ -13,9 +13,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/internal/testenv"
+	"github.com/probation/safeguarding/notify"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -30,10 +32,13 @@ type caller struct {
 // env is the real service on a fresh database, served over real HTTP, with the clock at
 // Tuesday 24 November 2026, 09:00 in London and one user of each kind.
 type env struct {
-	url   string
-	svc   *checks.Service
-	store *checks.Store
-	clock *testenv.Clock
+	url    string
+	svc    *checks.Service
+	store  *checks.Store
+	clock  *testenv.Clock
+	outbox *notify.Outbox
+	sender *notify.Sender
+	smtp   *testenv.SMTPServer
 
 	admin          caller
 	com            caller // team N07-T1
@@ -50,12 +55,23 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{clock: testenv.At(t, "2026-11-24T09:00:00Z")}
-	e.store = checks.NewStore(testenv.Database(t))
-	e.svc = checks.NewService(e.store, e.clock, checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}, testenv.Logger())
+	db := testenv.Database(t)
+	e.store = checks.NewStore(db)
+	deadlines := checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}
+	e.svc = checks.NewService(e.store, e.clock, deadlines, testenv.Logger())
 	if err := e.svc.Start(ctx); err != nil {
 		t.Fatalf("start service: %v", err)
 	}
-	h, err := New(e.svc, testenv.Logger(), Options{Ready: e.store.Ping})
+	e.outbox = notify.NewOutbox(db)
+	if err := e.outbox.EnsureIndexes(ctx); err != nil {
+		t.Fatalf("outbox: %v", err)
+	}
+	e.smtp = testenv.StartSMTP(t)
+	mailer := notify.NewSMTPMailer(notify.SMTPConfig{Host: e.smtp.Host, Port: e.smtp.Port, TLS: notify.TLSNone, From: "safeguarding@example.org", Timeout: 5 * time.Second})
+	e.sender = notify.NewSender(e.outbox, mailer, e.clock, notify.DefaultSenderConfig(), testenv.Logger())
+	esc := notify.NewEscalator(e.store, e.store, e.outbox, notify.Ladder{Thresholds: notify.DefaultThresholds(), Deadlines: deadlines},
+		e.clock, "https://safeguarding.example.org", testenv.Logger())
+	h, err := New(e.svc, testenv.Logger(), Options{Ready: e.store.Ping, Escalator: esc, Outbox: e.outbox, Sender: e.sender})
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
 	}

@@ -380,3 +380,42 @@ func TestRegisterAddsAFlagForEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestMailSettingsAreChecked(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		mention []string // nil: valid
+	}{
+		{"plain SMTP to a remote relay is refused", map[string]string{"SAFEGUARDING_SMTP_HOST": "smtp.example.org", "SAFEGUARDING_SMTP_TLS": "none"},
+			[]string{"SAFEGUARDING_SMTP_TLS", "loopback", "SAFEGUARDING_SMTP_HOST"}},
+		{"plain SMTP to a relay on loopback is accepted", map[string]string{"SAFEGUARDING_SMTP_HOST": "127.0.0.1", "SAFEGUARDING_SMTP_TLS": "none"}, nil},
+		{"plain SMTP to localhost is accepted", map[string]string{"SAFEGUARDING_SMTP_HOST": "localhost", "SAFEGUARDING_SMTP_TLS": "none"}, nil},
+		{"an unknown TLS mode is refused", map[string]string{"SAFEGUARDING_SMTP_TLS": "ssl"}, []string{"SAFEGUARDING_SMTP_TLS", "starttls, tls or none"}},
+		{"a host with a port is refused", map[string]string{"SAFEGUARDING_SMTP_HOST": "smtp.example.org:25"}, []string{"SAFEGUARDING_SMTP_HOST", "without port"}},
+		{"a sender that is not an address is refused", map[string]string{"SAFEGUARDING_MAIL_FROM": "safeguarding"}, []string{"SAFEGUARDING_MAIL_FROM", "email address"}},
+		{"a schedule that is not cron is refused", map[string]string{"SAFEGUARDING_ESCALATION_SCHEDULE": "every morning"}, []string{"SAFEGUARDING_ESCALATION_SCHEDULE", "cron"}},
+		{"a schedule in another zone is accepted", map[string]string{"SAFEGUARDING_ESCALATION_SCHEDULE": "CRON_TZ=Europe/London 30 6 * * 1-5"}, nil},
+		{"an outbox interval under a second is refused", map[string]string{"SAFEGUARDING_OUTBOX_INTERVAL": "10ms"}, []string{"SAFEGUARDING_OUTBOX_INTERVAL", "duration"}},
+		{"a negative threshold is refused", map[string]string{"SAFEGUARDING_RELEASE_IMMINENT_DAYS": "-1"}, []string{"SAFEGUARDING_RELEASE_IMMINENT_DAYS", "0 to 60"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := load(t, nil, tt.env)
+			if tt.mention == nil {
+				if err != nil {
+					t.Fatalf("valid settings refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted %+v", c)
+			}
+			for _, m := range tt.mention {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("error does not mention %q:\n%v", m, err)
+				}
+			}
+		})
+	}
+}
