@@ -260,3 +260,20 @@ func (s *Service) UpdateAgency(ctx context.Context, actor User, code string, ifM
 func agencyCode(s string) bool {
 	return len(s) == 9 && (s[0] == 'E' || s[0] == 'W') && strings.Trim(s[1:], "0123456789") == ""
 }
+
+// AllAgencies reads the whole agency directory in one query.
+func (s *Store) AllAgencies(ctx context.Context) ([]Agency, error) {
+	cur, err := s.agencies.Find(ctx, bson.M{})
+	if err != nil {
+		return nil, storeError(err)
+	}
+	var docs []agencyDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, storeError(err)
+	}
+	out := make([]Agency, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, d.toAgency())
+	}
+	return out, nil
+}

@@ -335,3 +335,17 @@ func (s *Store) MarkEscalation(ctx context.Context, checkID, rule string, e Esca
 	}
 	return res.ModifiedCount == 1, nil
 }
+
+// InsertChecks writes many new checks at once, for seeding demo and benchmark data. Checks
+// already there (same id) are left as they are.
+func (s *Store) InsertChecks(ctx context.Context, cs []Check) error {
+	docs := make([]any, len(cs))
+	for i, c := range cs {
+		docs[i] = toCheckDoc(c)
+	}
+	_, err := s.checks.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err != nil && ErrorCode(storeError(err)) != ECONFLICT {
+		return storeError(err)
+	}
+	return nil
+}

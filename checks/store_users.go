@@ -146,3 +146,21 @@ func (s *Store) RevokeToken(ctx context.Context, hash string, at time.Time) (Tok
 	}
 	return s.Token(ctx, hash)
 }
+
+// AllUsers reads every user in one query: the escalation run reads them once rather than one
+// by one, since only a lookup by id is cheap on the embedded server and a run needs many.
+func (s *Store) AllUsers(ctx context.Context) ([]User, error) {
+	cur, err := s.users.Find(ctx, bson.M{})
+	if err != nil {
+		return nil, storeError(err)
+	}
+	var docs []userDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, storeError(err)
+	}
+	out := make([]User, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, d.toUser())
+	}
+	return out, nil
+}

@@ -2,7 +2,10 @@ package notify
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -108,25 +111,37 @@ func (d emailDoc) toEmail() Email {
 	return e
 }
 
-// Outbox is the collection every email is written to before it is sent.
+// Outbox is where every email is written before it is sent. Emails waiting (pending, being
+// sent, dead, undeliverable) live in one collection and sent ones, without their bodies, in
+// another: every claim scans the waiting ones, and on the embedded server a scan reads every
+// document, so the waiting set is kept to what is waiting.
 type Outbox struct {
-	coll *mongo.Collection
+	waiting *mongo.Collection
+	sent    *mongo.Collection
 }
 
 // NewOutbox returns the outbox in db. Call EnsureIndexes once at start-up.
 func NewOutbox(db *mongo.Database) *Outbox {
-	return &Outbox{coll: db.Collection("outbox")}
+	return &Outbox{waiting: db.Collection("outbox"), sent: db.Collection("outbox_sent")}
 }
 
-// EnsureIndexes creates the indexes the sender and the admin list use.
+// EnsureIndexes creates the indexes the sender, the runs and the admin list use.
 func (o *Outbox) EnsureIndexes(ctx context.Context) error {
-	for _, m := range []mongo.IndexModel{
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "next_attempt_at", Value: 1}}},
-		{Keys: bson.D{{Key: "items", Value: 1}}},
-		{Keys: bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}},
+	for coll, models := range map[*mongo.Collection][]mongo.IndexModel{
+		o.waiting: {
+			{Keys: bson.D{{Key: "status", Value: 1}, {Key: "next_attempt_at", Value: 1}}},
+			{Keys: bson.D{{Key: "items", Value: 1}}},
+			{Keys: bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}},
+		},
+		o.sent: {
+			{Keys: bson.D{{Key: "items", Value: 1}}},
+			{Keys: bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}},
+		},
 	} {
-		if _, err := o.coll.Indexes().CreateOne(ctx, m); err != nil {
-			return dbError(err)
+		for _, m := range models {
+			if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
+				return dbError(err)
+			}
 		}
 	}
 	return nil
@@ -147,10 +162,20 @@ func dbError(err error) error {
 	return &checks.Error{Code: checks.EINTERNAL, Message: "internal error", Err: err}
 }
 
-// Insert queues an email. It reports false when an email with the same key is already
-// queued: the same digest was queued by an earlier run or by another replica.
+// Insert queues an email. It reports false when an email with the same key is already in
+// the outbox, waiting or sent: the same digest was queued by an earlier run or by another
+// replica.
 func (o *Outbox) Insert(ctx context.Context, e Email) (bool, error) {
-	_, err := o.coll.InsertOne(ctx, toDoc(e))
+	// Sent first: MarkSent copies an email there before it removes it from the waiting
+	// ones, so a key is always in one of the two.
+	err := o.sent.FindOne(ctx, bson.M{"_id": e.Key}).Err()
+	if err == nil {
+		return false, nil
+	}
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		return false, dbError(err)
+	}
+	_, err = o.waiting.InsertOne(ctx, toDoc(e))
 	if mongo.IsDuplicateKeyError(err) {
 		return false, nil
 	}
@@ -171,23 +196,25 @@ func (o *Outbox) Queued(ctx context.Context, items []string) (map[string]map[str
 		want[it] = true
 		in = append(in, it)
 	}
-	cur, err := o.coll.Find(ctx, bson.M{"items": bson.M{"$in": in}},
-		options.Find().SetProjection(bson.M{"to": 1, "missing": 1, "items": 1}))
-	if err != nil {
-		return nil, dbError(err)
-	}
-	var docs []emailDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, dbError(err)
-	}
-	for _, d := range docs {
-		key := digest{To: d.To, Missing: d.Missing}.recipientKey()
-		if out[key] == nil {
-			out[key] = map[string]bool{}
+	for _, coll := range []*mongo.Collection{o.waiting, o.sent} {
+		cur, err := coll.Find(ctx, bson.M{"items": bson.M{"$in": in}},
+			options.Find().SetProjection(bson.M{"to": 1, "missing": 1, "items": 1}))
+		if err != nil {
+			return nil, dbError(err)
 		}
-		for _, it := range d.Items {
-			if want[it] {
-				out[key][it] = true
+		var docs []emailDoc
+		if err := cur.All(ctx, &docs); err != nil {
+			return nil, dbError(err)
+		}
+		for _, d := range docs {
+			key := digest{To: d.To, Missing: d.Missing}.recipientKey()
+			if out[key] == nil {
+				out[key] = map[string]bool{}
+			}
+			for _, it := range d.Items {
+				if want[it] {
+					out[key][it] = true
+				}
 			}
 		}
 	}
@@ -201,7 +228,7 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, lease time.Duration, 
 	var out []Email
 	for len(out) < n {
 		var d emailDoc
-		err := o.coll.FindOneAndUpdate(ctx,
+		err := o.waiting.FindOneAndUpdate(ctx,
 			bson.M{"$or": bson.A{
 				bson.M{"status": string(StatusPending), "next_attempt_at": bson.M{"$lte": now}},
 				bson.M{"status": string(StatusSending), "lease_until": bson.M{"$lt": now}},
@@ -220,10 +247,24 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, lease time.Duration, 
 	return out, nil
 }
 
-// MarkSent records that the email was accepted for delivery.
+// MarkSent records that the email was accepted for delivery: it moves to the sent ones,
+// without its bodies (once sent, the outbox keeps who got what about which checks, not a
+// copy of the email). It is copied before it is removed, so a crash in between leaves it
+// in both, and the next MarkSent or Insert sees it as sent.
 func (o *Outbox) MarkSent(ctx context.Context, key string, at time.Time) error {
-	_, err := o.coll.UpdateOne(ctx, bson.M{"_id": key, "status": string(StatusSending)},
-		bson.M{"$set": bson.M{"status": string(StatusSent), "sent_at": at, "last_error": ""}, "$unset": bson.M{"lease_until": ""}})
+	var d emailDoc
+	err := o.waiting.FindOne(ctx, bson.M{"_id": key}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil // another sender, whose lease had run out, got there first
+	}
+	if err != nil {
+		return dbError(err)
+	}
+	d.Status, d.SentAt, d.LeaseUntil, d.LastError, d.Text, d.HTML = string(StatusSent), &at, nil, "", "", ""
+	if _, err := o.sent.InsertOne(ctx, d); err != nil && !mongo.IsDuplicateKeyError(err) {
+		return dbError(err)
+	}
+	_, err = o.waiting.DeleteOne(ctx, bson.M{"_id": key})
 	return dbError(err)
 }
 
@@ -234,15 +275,19 @@ func (o *Outbox) MarkFailed(ctx context.Context, key, reason string, retryAt tim
 	if retryAt.IsZero() {
 		set = bson.M{"status": string(StatusDead), "last_error": reason}
 	}
-	_, err := o.coll.UpdateOne(ctx, bson.M{"_id": key, "status": string(StatusSending)},
+	_, err := o.waiting.UpdateOne(ctx, bson.M{"_id": key, "status": string(StatusSending)},
 		bson.M{"$set": set, "$unset": bson.M{"lease_until": ""}})
 	return dbError(err)
 }
 
-// Get reads one email by key.
+// Get reads one email by key, waiting or sent.
 func (o *Outbox) Get(ctx context.Context, key string) (Email, error) {
 	var d emailDoc
-	if err := o.coll.FindOne(ctx, bson.M{"_id": key}).Decode(&d); err != nil {
+	err := o.waiting.FindOne(ctx, bson.M{"_id": key}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		err = o.sent.FindOne(ctx, bson.M{"_id": key}).Decode(&d)
+	}
+	if err != nil {
 		return Email{}, dbError(err)
 	}
 	return d.toEmail(), nil
@@ -256,7 +301,7 @@ func (o *Outbox) Requeue(ctx context.Context, key, to string, now time.Time) (Em
 		set["to"], set["missing"] = to, ""
 	}
 	var d emailDoc
-	err := o.coll.FindOneAndUpdate(ctx,
+	err := o.waiting.FindOneAndUpdate(ctx,
 		bson.M{"_id": key, "status": bson.M{"$in": bson.A{string(StatusDead), string(StatusUndeliverable)}}},
 		bson.M{"$set": set}, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -269,35 +314,53 @@ func (o *Outbox) Requeue(ctx context.Context, key, to string, now time.Time) (Em
 }
 
 // List lists emails, newest first, optionally of one status.
-func (o *Outbox) List(ctx context.Context, status Status, limit int, after string) (checks.Page[Email], error) {
+func (o *Outbox) List(ctx context.Context, status Status, limit int, cursor string) (checks.Page[Email], error) {
 	filter := bson.M{}
-	if status != "" {
-		filter["status"] = string(status)
-	}
-	if after != "" {
-		var last emailDoc
-		if err := o.coll.FindOne(ctx, bson.M{"_id": after}).Decode(&last); err != nil {
-			return checks.Page[Email]{}, &checks.Error{Code: checks.EMALFORMED, Message: "the request cannot be read",
-				Fields: []checks.FieldError{{Field: "cursor", Reason: "is not a cursor this service returned"}}}
+	if cursor != "" {
+		after, err := decodeListCursor(cursor)
+		if err != nil {
+			return checks.Page[Email]{}, err
 		}
 		filter["$or"] = bson.A{
-			bson.M{"created_at": bson.M{"$lt": last.CreatedAt}},
-			bson.M{"created_at": last.CreatedAt, "_id": bson.M{"$lt": last.Key}},
+			bson.M{"created_at": bson.M{"$lt": after.at}},
+			bson.M{"created_at": after.at, "_id": bson.M{"$lt": after.key}},
 		}
 	}
-	cur, err := o.coll.Find(ctx, filter, options.Find().
-		SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)+1))
-	if err != nil {
-		return checks.Page[Email]{}, dbError(err)
+	var colls []*mongo.Collection
+	switch status {
+	case "":
+		colls = []*mongo.Collection{o.waiting, o.sent}
+	case StatusSent:
+		colls = []*mongo.Collection{o.sent}
+	default:
+		colls = []*mongo.Collection{o.waiting}
+		filter["status"] = string(status)
 	}
 	var docs []emailDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return checks.Page[Email]{}, dbError(err)
+	for _, coll := range colls {
+		cur, err := coll.Find(ctx, filter, options.Find().
+			SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)+1))
+		if err != nil {
+			return checks.Page[Email]{}, dbError(err)
+		}
+		var part []emailDoc
+		if err := cur.All(ctx, &part); err != nil {
+			return checks.Page[Email]{}, dbError(err)
+		}
+		docs = append(docs, part...)
 	}
+	// Two sorted lists, merged: newest first, then by key.
+	slices.SortFunc(docs, func(a, b emailDoc) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.Key, a.Key)
+	})
 	page := checks.Page[Email]{Items: []Email{}}
 	for i, d := range docs {
 		if i == limit {
-			page.NextCursor = docs[i-1].Key
+			last := docs[i-1]
+			page.NextCursor = encodeListCursor(last.CreatedAt, last.Key)
 			break
 		}
 		page.Items = append(page.Items, d.toEmail())
@@ -305,9 +368,33 @@ func (o *Outbox) List(ctx context.Context, status Status, limit int, after strin
 	return page, nil
 }
 
+type listCursor struct {
+	at  time.Time
+	key string
+}
+
+func encodeListCursor(at time.Time, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(at.UTC().Format(time.RFC3339Nano) + " " + key))
+}
+
+func decodeListCursor(s string) (listCursor, error) {
+	bad := &checks.Error{Code: checks.EMALFORMED, Message: "the request cannot be read",
+		Fields: []checks.FieldError{{Field: "cursor", Reason: "is not a cursor this service returned"}}}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return listCursor{}, bad
+	}
+	at, key, ok := strings.Cut(string(b), " ")
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if !ok || err != nil || key == "" {
+		return listCursor{}, bad
+	}
+	return listCursor{t, key}, nil
+}
+
 // Counts returns how many emails are in each status.
 func (o *Outbox) Counts(ctx context.Context) (map[Status]int, error) {
-	cur, err := o.coll.Aggregate(ctx, bson.A{
+	cur, err := o.waiting.Aggregate(ctx, bson.A{
 		bson.M{"$group": bson.M{"_id": "$status", "n": bson.M{"$sum": 1}}},
 	})
 	if err != nil {
@@ -324,5 +411,10 @@ func (o *Outbox) Counts(ctx context.Context) (map[Status]int, error) {
 	for _, r := range rows {
 		out[Status(r.Status)] = r.N
 	}
+	sent, err := o.sent.CountDocuments(ctx, bson.M{})
+	if err != nil {
+		return nil, dbError(err)
+	}
+	out[StatusSent] = int(sent)
 	return out, nil
 }

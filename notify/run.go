@@ -20,9 +20,8 @@ type checkSource interface {
 
 // directory finds the people and mailboxes a rung goes to.
 type directory interface {
-	User(ctx context.Context, id string) (checks.User, error)
-	FindUsers(ctx context.Context, q checks.UserQuery) (checks.Page[checks.User], error)
-	Agency(ctx context.Context, code string) (checks.Agency, error)
+	AllUsers(ctx context.Context) ([]checks.User, error)
+	AllAgencies(ctx context.Context) ([]checks.Agency, error)
 }
 
 // Escalator runs the ladder: it finds the rungs due as of a time, queues one digest per
@@ -275,72 +274,75 @@ func (e *Escalator) compose(d digest, recipient string, asOf, now time.Time) (Em
 	return email, nil
 }
 
-// addressBook finds recipients, reading each user, team and agency once per run.
+// addressBook finds recipients. It reads every user and agency once, on first use, so a run
+// makes two queries for its recipients however many rungs are due.
 type addressBook struct {
 	dir      directory
-	users    map[string]*checks.User
-	managers map[string][]checks.User
+	loaded   bool
+	users    map[string]checks.User
+	managers map[string][]checks.User // team → its active managers
 	agencies map[string]checks.Agency
 }
 
 func newAddressBook(dir directory) *addressBook {
-	return &addressBook{dir: dir, users: map[string]*checks.User{}, managers: map[string][]checks.User{}, agencies: map[string]checks.Agency{}}
+	return &addressBook{dir: dir}
+}
+
+func (b *addressBook) load(ctx context.Context) error {
+	if b.loaded {
+		return nil
+	}
+	users, err := b.dir.AllUsers(ctx)
+	if err != nil {
+		return err
+	}
+	agencies, err := b.dir.AllAgencies(ctx)
+	if err != nil {
+		return err
+	}
+	b.users = make(map[string]checks.User, len(users))
+	b.managers = map[string][]checks.User{}
+	for _, u := range users {
+		b.users[u.ID] = u
+		if u.Role == checks.RoleManager && u.Active {
+			for _, team := range u.Teams {
+				b.managers[team] = append(b.managers[team], u)
+			}
+		}
+	}
+	b.agencies = make(map[string]checks.Agency, len(agencies))
+	for _, a := range agencies {
+		b.agencies[a.Code] = a
+	}
+	b.loaded = true
+	return nil
 }
 
 func (b *addressBook) agency(ctx context.Context, code string) (checks.Agency, error) {
+	if err := b.load(ctx); err != nil {
+		return checks.Agency{}, err
+	}
 	if a, ok := b.agencies[code]; ok {
 		return a, nil
 	}
-	a, err := b.dir.Agency(ctx, code)
-	if errors.Is(err, checks.ErrNotFound) {
-		a, err = checks.Agency{Code: code, Name: "unknown agency"}, nil
-	}
-	if err != nil {
-		return a, err
-	}
-	b.agencies[code] = a
-	return a, nil
+	return checks.Agency{Code: code, Name: "unknown agency"}, nil
 }
 
 func (b *addressBook) user(ctx context.Context, id string) (*checks.User, error) {
-	if u, ok := b.users[id]; ok {
-		return u, nil
-	}
-	u, err := b.dir.User(ctx, id)
-	if errors.Is(err, checks.ErrNotFound) {
-		b.users[id] = nil
-		return nil, nil
-	}
-	if err != nil {
+	if err := b.load(ctx); err != nil {
 		return nil, err
 	}
-	b.users[id] = &u
-	return &u, nil
+	if u, ok := b.users[id]; ok {
+		return &u, nil
+	}
+	return nil, nil
 }
 
 func (b *addressBook) teamManagers(ctx context.Context, team string) ([]checks.User, error) {
-	if m, ok := b.managers[team]; ok {
-		return m, nil
+	if err := b.load(ctx); err != nil {
+		return nil, err
 	}
-	var out []checks.User
-	q := checks.UserQuery{Role: checks.RoleManager, Team: team, Limit: 200}
-	for {
-		page, err := b.dir.FindUsers(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range page.Items {
-			if u.Active {
-				out = append(out, u)
-			}
-		}
-		if page.NextCursor == "" {
-			break
-		}
-		q.Cursor = page.NextCursor
-	}
-	b.managers[team] = out
-	return out, nil
+	return b.managers[team], nil
 }
 
 // targets resolves one kind of recipient of a check.

@@ -1,0 +1,189 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/probation/safeguarding/checks"
+	"github.com/probation/safeguarding/internal/testenv"
+)
+
+// seedOpenChecks writes n open checks straight to the store: required, requested and
+// responded in turn, released over the 26 weeks after 1 March 2027, spread over 40 teams and
+// the 43 police forces. As of 1 February 2027 about one in six has a rung due.
+func seedOpenChecks(b *testing.B, store *checks.Store, deadlines checks.Deadlines, n int) {
+	b.Helper()
+	ctx := context.Background()
+	agencies, err := checks.Directory()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var police []string
+	for _, a := range agencies {
+		if a.Kind == checks.KindPolice {
+			police = append(police, a.Code)
+		}
+	}
+	start := checks.MustDate("2027-03-01")
+	requested := time.Date(2027, 1, 20, 10, 0, 0, 0, time.UTC)
+	batch := make([]checks.Check, 0, 1000)
+	for i := range n {
+		release := start.AddDays(i % 182)
+		c := checks.Check{
+			ID: bson.NewObjectID().Hex(), ReleaseID: bson.NewObjectID().Hex(), Type: checks.TypeDomesticAbuse,
+			Agency: police[i%len(police)], Status: []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}[i%3],
+			RequestBy: deadlines.RequestBy(release), CRN: fmt.Sprintf("X%06d", i), FullName: "Person", DateOfBirth: checks.MustDate("1985-03-02"),
+			ReleaseDate: release, Team: fmt.Sprintf("T%02d", i%40), COMID: bson.NewObjectID().Hex(), Version: 2,
+			History: []checks.HistoryEntry{{At: requested, ActorName: "seed", Role: checks.RoleCOM, Action: checks.ActionCreate, To: checks.StatusRequired}},
+			// Notices went out long ago: only the ladder's dated rungs are left to decide.
+			Escalations: map[string]checks.Escalation{string(RequestNotice): {At: requested}, string(ResponseNotice): {At: requested}},
+		}
+		if c.Status != checks.StatusRequired {
+			c.RequestedAt, c.DueDate = requested, deadlines.ResponseDue(requested, release)
+		}
+		batch = append(batch, c)
+		if len(batch) == cap(batch) || i == n-1 {
+			if err := store.InsertChecks(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+}
+
+// BenchmarkEscalationRun measures a dry run of the whole ladder over n open checks on the
+// embedded server: the scan and the decisions, which every run pays for every open check.
+// (Writes are paid only for the rungs due, a small share.) The baseline, in the same run,
+// is reading the same open checks through the driver and decoding them, with no ladder.
+func BenchmarkEscalationRun(b *testing.B) {
+	for _, n := range []int{1000, 10000, 50000} {
+		b.Run(fmt.Sprintf("open=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			db := testenv.Database(b)
+			store := checks.NewStore(db)
+			deadlines := checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}
+			clock := testenv.At(b, "2027-02-01T07:00:00Z")
+			svc := checks.NewService(store, clock, deadlines, testenv.Logger())
+			if err := svc.Start(ctx); err != nil {
+				b.Fatal(err)
+			}
+			outbox := NewOutbox(db)
+			if err := outbox.EnsureIndexes(ctx); err != nil {
+				b.Fatal(err)
+			}
+			seedOpenChecks(b, store, deadlines, n)
+			esc := NewEscalator(store, store, outbox, Ladder{Thresholds: DefaultThresholds(), Deadlines: deadlines}, clock, "https://x", testenv.Logger())
+			var due int
+			for b.Loop() {
+				plan, err := esc.Run(ctx, RunOptions{DryRun: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if plan.Checked != n {
+					b.Fatalf("looked at %d checks, want %d", plan.Checked, n)
+				}
+				due = len(plan.Items)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/check")
+			b.ReportMetric(float64(due), "due")
+		})
+	}
+}
+
+// BenchmarkOpenChecksScan is the baseline of BenchmarkEscalationRun: the same open checks
+// read and decoded through the store, nothing decided.
+func BenchmarkOpenChecksScan(b *testing.B) {
+	for _, n := range []int{1000, 10000, 50000} {
+		b.Run(fmt.Sprintf("open=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			store := checks.NewStore(testenv.Database(b))
+			deadlines := checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}
+			seedOpenChecks(b, store, deadlines, n)
+			open := []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}
+			for b.Loop() {
+				seen := 0
+				if err := store.OpenChecks(ctx, open, func(checks.Check) error { seen++; return nil }); err != nil {
+					b.Fatal(err)
+				}
+				if seen != n {
+					b.Fatalf("read %d checks, want %d", seen, n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/check")
+		})
+	}
+}
+
+// BenchmarkOutboxDrain measures draining 200 emails into an SMTP server on loopback, with one
+// connection per batch of 50 (reuse) and with one connection per email.
+func BenchmarkOutboxDrain(b *testing.B) {
+	const emails = 200
+	for _, mode := range []string{"reuse", "per-email"} {
+		b.Run(mode, func(b *testing.B) {
+			ctx := context.Background()
+			outbox := NewOutbox(testenv.Database(b))
+			if err := outbox.EnsureIndexes(ctx); err != nil {
+				b.Fatal(err)
+			}
+			smtp := testenv.StartSMTP(b)
+			clock := testenv.At(b, "2027-02-01T07:00:00Z")
+			mailer := NewSMTPMailer(SMTPConfig{Host: smtp.Host, Port: smtp.Port, TLS: TLSNone, From: "safeguarding@example.org",
+				Timeout: 10 * time.Second, OneConnectionPerEmail: mode == "per-email"})
+			sender := NewSender(outbox, mailer, clock, DefaultSenderConfig(), testenv.Logger())
+			body := strings.Repeat("A line of a digest about one check. ", 40)
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				for j := range emails {
+					e := Email{Key: fmt.Sprintf("%064x", i*emails+j), To: fmt.Sprintf("r%d@example.org", j), Subject: "Safeguarding checks",
+						Text: body, HTML: "<p>" + body + "</p>", Status: StatusPending, NextAttemptAt: clock.Now(), CreatedAt: clock.Now()}
+					if _, err := outbox.Insert(ctx, e); err != nil {
+						b.Fatal(err)
+					}
+				}
+				smtp.Reset()
+				b.StartTimer()
+				res, err := sender.Drain(ctx)
+				if err != nil || res.Sent != emails {
+					b.Fatalf("drain = %+v, %v", res, err)
+				}
+			}
+			b.ReportMetric(float64(emails*b.N)/b.Elapsed().Seconds(), "emails/s")
+		})
+	}
+}
+
+// BenchmarkSMTPMailer isolates what connection reuse saves: 200 emails handed straight to
+// the mailer, over one connection per batch of 50 or one connection each, no database.
+func BenchmarkSMTPMailer(b *testing.B) {
+	const emails = 200
+	body := strings.Repeat("A line of a digest about one check. ", 40)
+	now := time.Date(2027, 2, 1, 7, 0, 0, 0, time.UTC)
+	batch := make([]Email, emails)
+	for j := range batch {
+		batch[j] = Email{Key: fmt.Sprintf("%064x", j), To: fmt.Sprintf("r%d@example.org", j), Subject: "Safeguarding checks",
+			Text: body, HTML: "<p>" + body + "</p>", CreatedAt: now}
+	}
+	for _, mode := range []string{"reuse", "per-email"} {
+		b.Run(mode, func(b *testing.B) {
+			smtp := testenv.StartSMTP(b)
+			mailer := NewSMTPMailer(SMTPConfig{Host: smtp.Host, Port: smtp.Port, TLS: TLSNone, From: "safeguarding@example.org",
+				Timeout: 10 * time.Second, OneConnectionPerEmail: mode == "per-email"})
+			for b.Loop() {
+				for i := 0; i < emails; i += DefaultSenderConfig().Batch {
+					for _, err := range mailer.Send(context.Background(), batch[i:i+DefaultSenderConfig().Batch]) {
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				smtp.Reset()
+			}
+			b.ReportMetric(float64(emails*b.N)/b.Elapsed().Seconds(), "emails/s")
+		})
+	}
+}
