@@ -61,10 +61,14 @@ type agencyDoc struct {
 	Active          bool      `bson:"active"`
 	UpdatedAt       time.Time `bson:"updated_at"`
 	Version         int64     `bson:"version"`
+
+	AuditPending []auditDoc `bson:"audit_pending,omitempty"`
+	AuditSeq     int64      `bson:"audit_seq"`
 }
 
 func (d agencyDoc) toAgency() Agency {
-	return Agency{d.Code, d.Name, AgencyKind(d.Kind), d.Nation, d.ContactEmail, d.EscalationEmail, d.Active, d.UpdatedAt.UTC(), d.Version}
+	return Agency{Code: d.Code, Name: d.Name, Kind: AgencyKind(d.Kind), Nation: d.Nation, ContactEmail: d.ContactEmail,
+		EscalationEmail: d.EscalationEmail, Active: d.Active, UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version}
 }
 
 // SeedAgencies adds the agencies of the directory that the database lacks. Agencies already
@@ -89,7 +93,7 @@ func (s *Store) SeedAgencies(ctx context.Context, agencies []Agency, now time.Ti
 	var docs []any
 	for _, a := range agencies {
 		if !have[a.Code] {
-			docs = append(docs, agencyDoc{a.Code, a.Name, string(a.Kind), a.Nation, "", "", a.Active, now, 1})
+			docs = append(docs, agencyDoc{Code: a.Code, Name: a.Name, Kind: string(a.Kind), Nation: a.Nation, Active: a.Active, UpdatedAt: now, Version: 1})
 		}
 	}
 	if len(docs) == 0 {
@@ -143,13 +147,13 @@ func (s *Store) FindAgencies(ctx context.Context, q AgencyQuery) (Page[Agency], 
 
 // UpdateAgency writes the contact addresses and active flag of a, if the stored version is
 // still a.Version. ErrStale otherwise.
-func (s *Store) UpdateAgency(ctx context.Context, a Agency) (Agency, error) {
+func (s *Store) UpdateAgency(ctx context.Context, a Agency, audit ...AuditEntry) (Agency, error) {
 	var d agencyDoc
 	err := s.agencies.FindOneAndUpdate(ctx, bson.M{"_id": a.Code, "version": a.Version},
-		bson.M{
+		pendingAudit(bson.M{
 			"$set": bson.M{"contact_email": a.ContactEmail, "escalation_email": a.EscalationEmail, "active": a.Active, "updated_at": a.UpdatedAt},
 			"$inc": bson.M{"version": 1},
-		},
+		}, audit),
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
 	if err != nil {
 		err = storeError(err)
@@ -238,6 +242,7 @@ func (s *Service) UpdateAgency(ctx context.Context, actor User, code string, ifM
 		if err := precondition(ifMatch, a.Version); err != nil {
 			return Agency{}, err
 		}
+		before := a
 		if p.ContactEmail != nil {
 			a.ContactEmail = contact
 		}
@@ -248,9 +253,16 @@ func (s *Service) UpdateAgency(ctx context.Context, actor User, code string, ifM
 			a.Active = *p.Active
 		}
 		a.UpdatedAt = s.now()
-		updated, err := s.store.UpdateAgency(ctx, a)
+		var d diff
+		d.add("contact_email", before.ContactEmail, a.ContactEmail)
+		d.add("escalation_email", before.EscalationEmail, a.EscalationEmail)
+		d.add("active", before.Active, a.Active)
+		updated, err := s.store.UpdateAgency(ctx, a, s.audit(actor, "agency.update", ResourceAgency, a.Code, "", d))
 		if stale(err) && ifMatch == nil {
 			continue
+		}
+		if err == nil {
+			s.flush(ctx, ResourceAgency, a.Code)
 		}
 		return updated, err
 	}

@@ -92,7 +92,8 @@ func (s *Service) CreateRelease(ctx context.Context, actor User, in ReleaseInput
 	for _, t := range CheckTypes() {
 		r.Slots = append(r.Slots, Slot{CheckID: newID(), Type: t, Agency: r.Agency(t)})
 	}
-	if err := s.store.InsertRelease(ctx, r); err != nil {
+	created := s.audit(actor, "release.create", ResourceRelease, r.ID, r.ID, releaseChanges(Release{}, r))
+	if err := s.store.InsertRelease(ctx, r, created); err != nil {
 		if ErrorCode(err) == ECONFLICT {
 			return Release{}, s.duplicate(ctx, actor, r)
 		}
@@ -103,6 +104,7 @@ func (s *Service) CreateRelease(ctx context.Context, actor User, in ReleaseInput
 
 // synced syncs the checks of a release that actor just changed and returns it with them.
 func (s *Service) synced(ctx context.Context, actor User, r Release) (Release, error) {
+	s.flush(ctx, ResourceRelease, r.ID)
 	checks, err := s.syncRelease(ctx, r, actor)
 	if err != nil {
 		return Release{}, err
@@ -127,7 +129,10 @@ func (s *Service) Release(ctx context.Context, actor User, id string) (Release, 
 	if err != nil {
 		return Release{}, err
 	}
-	return s.withChecks(ctx, r)
+	if r, err = s.withChecks(ctx, r); err != nil {
+		return Release{}, err
+	}
+	return r, s.auditSummaryReads(ctx, actor, r.Checks)
 }
 
 func (s *Service) visibleRelease(ctx context.Context, actor User, id string) (Release, error) {
@@ -204,8 +209,13 @@ func (s *Service) Releases(ctx context.Context, actor User, in ReleaseFilter) (P
 	if err != nil {
 		return page, err
 	}
+	var shown []Check
 	for i := range page.Items {
 		page.Items[i].Checks = checks[page.Items[i].ID]
+		shown = append(shown, page.Items[i].Checks...)
+	}
+	if err := s.auditSummaryReads(ctx, actor, shown); err != nil {
+		return Page[Release]{}, err
 	}
 	return page, nil
 }
@@ -217,7 +227,7 @@ func (s *Service) UpdateRelease(ctx context.Context, actor User, id string, ifMa
 	if p == (ReleasePatch{}) {
 		return Release{}, &Error{Code: EINVALID, Message: "nothing to change: give at least one of release_date, prison_code, team, com_id, police_force, local_authority"}
 	}
-	return s.changeRelease(ctx, actor, id, ifMatch, func(r *Release) error { return s.applyPatch(ctx, actor, r, p) })
+	return s.changeRelease(ctx, actor, id, ifMatch, "release.update", func(r *Release) error { return s.applyPatch(ctx, actor, r, p) })
 }
 
 // CancelRelease cancels a release and withdraws every open check of it.
@@ -227,7 +237,7 @@ func (s *Service) CancelRelease(ctx context.Context, actor User, id string, ifMa
 	if err := f.err(); err != nil {
 		return Release{}, err
 	}
-	return s.changeRelease(ctx, actor, id, ifMatch, func(r *Release) error {
+	return s.changeRelease(ctx, actor, id, ifMatch, "release.cancel", func(r *Release) error {
 		r.Status, r.CancelReason = ReleaseCancelled, reason
 		return nil
 	})
@@ -236,7 +246,7 @@ func (s *Service) CancelRelease(ctx context.Context, actor User, id string, ifMa
 // changeRelease reads a release, applies change to it and writes it back conditionally,
 // retrying when another change came first (unless the caller named a version), then syncs
 // its checks.
-func (s *Service) changeRelease(ctx context.Context, actor User, id string, ifMatch *int64, change func(*Release) error) (Release, error) {
+func (s *Service) changeRelease(ctx context.Context, actor User, id string, ifMatch *int64, action string, change func(*Release) error) (Release, error) {
 	for range retries {
 		r, err := s.visibleRelease(ctx, actor, id)
 		if err != nil {
@@ -254,7 +264,7 @@ func (s *Service) changeRelease(ctx context.Context, actor User, id string, ifMa
 			return Release{}, err
 		}
 		next.UpdatedAt = s.now()
-		updated, err := s.store.UpdateRelease(ctx, next)
+		updated, err := s.store.UpdateRelease(ctx, next, s.audit(actor, action, ResourceRelease, r.ID, r.ID, releaseChanges(r, next)))
 		switch {
 		case stale(err) && ifMatch == nil:
 			continue
@@ -263,7 +273,10 @@ func (s *Service) changeRelease(ctx context.Context, actor User, id string, ifMa
 		case err != nil:
 			return Release{}, err
 		}
-		return s.synced(ctx, actor, updated)
+		if updated, err = s.synced(ctx, actor, updated); err != nil {
+			return Release{}, err
+		}
+		return updated, s.auditSummaryReads(ctx, actor, updated.Checks)
 	}
 	return Release{}, &Error{Code: ECONFLICT, Message: "the release kept changing while this change was made; try again"}
 }
@@ -371,12 +384,14 @@ func (s *Service) syncSlot(ctx context.Context, r Release, slot Slot, currentID 
 				return Check{}, nil // never written, so nothing to withdraw
 			}
 			c = s.newCheck(r, slot, actor, now)
-			if err := s.store.InsertCheck(ctx, c); err != nil {
+			created := s.audit(actor, "check.create", ResourceCheck, c.ID, r.ID, checkChanges(Check{}, c))
+			if err := s.store.InsertCheck(ctx, c, created); err != nil {
 				if ErrorCode(err) == ECONFLICT {
 					continue // another sync wrote it meanwhile: reconcile that one
 				}
 				return Check{}, err
 			}
+			s.flush(ctx, ResourceCheck, c.ID)
 			return c, nil
 		}
 		if err != nil {
@@ -386,9 +401,13 @@ func (s *Service) syncSlot(ctx context.Context, r Release, slot Slot, currentID 
 		if next == nil {
 			return c, nil
 		}
-		updated, err := s.store.UpdateCheck(ctx, *next, entry, now)
+		updated, err := s.store.UpdateCheck(ctx, *next, entry, now,
+			s.audit(actor, "check."+string(entry.Action), ResourceCheck, c.ID, c.ReleaseID, checkChanges(c, *next)))
 		if stale(err) {
 			continue
+		}
+		if err == nil {
+			s.flush(ctx, ResourceCheck, c.ID)
 		}
 		return updated, err
 	}

@@ -73,6 +73,12 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		s.agencies: {
 			{Keys: keys("kind", "_id")},
 		},
+		s.db.Collection("audit"): {
+			{Keys: keys("at", "_id")},
+			{Keys: keys("actor_id", "at")},
+			{Keys: keys("resource_id", "at")},
+			{Keys: keys("release_id", "at")},
+		},
 	}
 	for coll, models := range indexes {
 		// One at a time: FerretDB v1 drops the connection when createIndexes names several

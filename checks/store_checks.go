@@ -27,7 +27,9 @@ type checkDoc struct {
 	WithdrawnReason   string       `bson:"withdrawn_reason,omitempty"`
 	SupersededBy      string       `bson:"superseded_by,omitempty"`
 
-	History     []historyDoc             `bson:"history"`
+	History      []historyDoc             `bson:"history"`
+	AuditPending []auditDoc               `bson:"audit_pending,omitempty"`
+	AuditSeq     int64                    `bson:"audit_seq"`
 	Escalations map[string]escalationDoc `bson:"escalations"`
 	Version     int64                    `bson:"version"`
 	UpdatedAt   time.Time                `bson:"updated_at"`
@@ -134,9 +136,14 @@ func (d checkDoc) toCheck() Check {
 	return c
 }
 
-// InsertCheck writes a new check. ECONFLICT if a check with its id exists.
-func (s *Store) InsertCheck(ctx context.Context, c Check) error {
-	_, err := s.checks.InsertOne(ctx, toCheckDoc(c))
+// InsertCheck writes a new check with the audit entries of its creation. ECONFLICT if a
+// check with its id exists.
+func (s *Store) InsertCheck(ctx context.Context, c Check, audit ...AuditEntry) error {
+	d := toCheckDoc(c)
+	for _, e := range audit {
+		d.AuditPending, d.AuditSeq = append(d.AuditPending, toAuditDoc(e)), 1
+	}
+	_, err := s.checks.InsertOne(ctx, d)
 	return storeError(err)
 }
 
@@ -153,7 +160,7 @@ func (s *Store) Check(ctx context.Context, id string) (Check, error) {
 // c.Version, appends entry (if any) to its history and increments its version, in one
 // conditional update. It returns the check as stored, or ErrStale when another change came
 // first. Escalation records are left alone: they are written by their own updates.
-func (s *Store) UpdateCheck(ctx context.Context, c Check, entry *HistoryEntry, now time.Time) (Check, error) {
+func (s *Store) UpdateCheck(ctx context.Context, c Check, entry *HistoryEntry, now time.Time, audit ...AuditEntry) (Check, error) {
 	d := toCheckDoc(c)
 	set := bson.M{
 		"status": d.Status, "agency": d.Agency, "request_by": d.RequestBy, "due_date": d.DueDate,
@@ -178,7 +185,7 @@ func (s *Store) UpdateCheck(ctx context.Context, c Check, entry *HistoryEntry, n
 		update["$push"] = bson.M{"history": toHistoryDoc(*entry)}
 	}
 	var out checkDoc
-	err := s.checks.FindOneAndUpdate(ctx, bson.M{"_id": c.ID, "version": c.Version}, update,
+	err := s.checks.FindOneAndUpdate(ctx, bson.M{"_id": c.ID, "version": c.Version}, pendingAudit(update, audit),
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&out)
 	if err != nil {
 		err = storeError(err)

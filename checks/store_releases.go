@@ -29,8 +29,12 @@ type releaseDoc struct {
 	DedupeKey string `bson:"dedupe_key"`
 	// SyncPending is set with every change to the release and cleared once its checks
 	// match it; a release left pending by a crash is repaired by the next sync.
-	SyncPending bool      `bson:"sync_pending"`
-	CreatedAt   time.Time `bson:"created_at"`
+	SyncPending bool `bson:"sync_pending"`
+	// AuditPending holds the audit entries of the last writes until they are copied to the
+	// audit collection; AuditSeq counts the writes that added some.
+	AuditPending []auditDoc `bson:"audit_pending,omitempty"`
+	AuditSeq     int64      `bson:"audit_seq"`
+	CreatedAt    time.Time  `bson:"created_at"`
 	CreatedBy   string    `bson:"created_by"`
 	UpdatedAt   time.Time `bson:"updated_at"`
 	Version     int64     `bson:"version"`
@@ -88,9 +92,14 @@ func parseStoredDate(s string) Date {
 	return d
 }
 
-// InsertRelease writes a new release, marked as waiting for its checks to be synced.
-func (s *Store) InsertRelease(ctx context.Context, r Release) error {
-	_, err := s.releases.InsertOne(ctx, toReleaseDoc(r))
+// InsertRelease writes a new release, marked as waiting for its checks to be synced, with
+// the audit entries of its creation.
+func (s *Store) InsertRelease(ctx context.Context, r Release, audit ...AuditEntry) error {
+	d := toReleaseDoc(r)
+	for _, e := range audit {
+		d.AuditPending, d.AuditSeq = append(d.AuditPending, toAuditDoc(e)), 1
+	}
+	_, err := s.releases.InsertOne(ctx, d)
 	return storeError(err)
 }
 
@@ -114,7 +123,7 @@ func (s *Store) ReleaseByKey(ctx context.Context, crn string, date Date) (Releas
 
 // UpdateRelease writes r over the stored release if the stored version is still r.Version,
 // and returns it with the version incremented. ErrStale when another change came first.
-func (s *Store) UpdateRelease(ctx context.Context, r Release) (Release, error) {
+func (s *Store) UpdateRelease(ctx context.Context, r Release, audit ...AuditEntry) (Release, error) {
 	d := toReleaseDoc(r)
 	set := bson.M{
 		"release_date": d.ReleaseDate, "prison_code": d.PrisonCode, "team": d.Team, "com_id": d.COMID,
@@ -125,7 +134,7 @@ func (s *Store) UpdateRelease(ctx context.Context, r Release) (Release, error) {
 	var out releaseDoc
 	err := s.releases.FindOneAndUpdate(ctx,
 		bson.M{"_id": r.ID, "version": r.Version},
-		bson.M{"$set": set, "$inc": bson.M{"version": 1}},
+		pendingAudit(bson.M{"$set": set, "$inc": bson.M{"version": 1}}, audit),
 		options.FindOneAndUpdate().SetReturnDocument(options.After),
 	).Decode(&out)
 	if err != nil {

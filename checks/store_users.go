@@ -17,6 +17,9 @@ type userDoc struct {
 	Agency    string    `bson:"agency,omitempty"`
 	Active    bool      `bson:"active"`
 	CreatedAt time.Time `bson:"created_at"`
+
+	AuditPending []auditDoc `bson:"audit_pending,omitempty"`
+	AuditSeq     int64      `bson:"audit_seq"`
 }
 
 func toUserDoc(u User) userDoc {
@@ -24,7 +27,7 @@ func toUserDoc(u User) userDoc {
 	if teams == nil {
 		teams = []string{}
 	}
-	return userDoc{u.ID, u.Name, u.Email, string(u.Role), teams, u.Agency, u.Active, u.CreatedAt}
+	return userDoc{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Teams: teams, Agency: u.Agency, Active: u.Active, CreatedAt: u.CreatedAt}
 }
 
 func (d userDoc) toUser() User {
@@ -40,15 +43,23 @@ type tokenDoc struct {
 	Label     string     `bson:"label,omitempty"`
 	CreatedAt time.Time  `bson:"created_at"`
 	RevokedAt *time.Time `bson:"revoked_at,omitempty"`
+
+	AuditPending []auditDoc `bson:"audit_pending,omitempty"`
+	AuditSeq     int64      `bson:"audit_seq"`
 }
 
 func (d tokenDoc) toToken() Token {
 	return Token{ID: d.Hash, UserID: d.UserID, Label: d.Label, CreatedAt: d.CreatedAt.UTC(), RevokedAt: timeVal(d.RevokedAt)}
 }
 
-// InsertUser writes a new user. ECONFLICT when the email is taken.
-func (s *Store) InsertUser(ctx context.Context, u User) error {
-	_, err := s.users.InsertOne(ctx, toUserDoc(u))
+// InsertUser writes a new user with the audit entries of its creation. ECONFLICT when the
+// email is taken.
+func (s *Store) InsertUser(ctx context.Context, u User, audit ...AuditEntry) error {
+	d := toUserDoc(u)
+	for _, e := range audit {
+		d.AuditPending, d.AuditSeq = append(d.AuditPending, toAuditDoc(e)), 1
+	}
+	_, err := s.users.InsertOne(ctx, d)
 	return storeError(err)
 }
 
@@ -95,9 +106,9 @@ func (s *Store) FindUsers(ctx context.Context, q UserQuery) (Page[User], error) 
 }
 
 // SetUserActive activates or deactivates a user and returns the user as stored.
-func (s *Store) SetUserActive(ctx context.Context, id string, active bool) (User, error) {
+func (s *Store) SetUserActive(ctx context.Context, id string, active bool, audit ...AuditEntry) (User, error) {
 	var d userDoc
-	err := s.users.FindOneAndUpdate(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"active": active}},
+	err := s.users.FindOneAndUpdate(ctx, bson.M{"_id": id}, pendingAudit(bson.M{"$set": bson.M{"active": active}}, audit),
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
 	if err != nil {
 		return User{}, storeError(err)
@@ -105,9 +116,13 @@ func (s *Store) SetUserActive(ctx context.Context, id string, active bool) (User
 	return d.toUser(), nil
 }
 
-// InsertToken stores a token by its hash.
-func (s *Store) InsertToken(ctx context.Context, t Token) error {
-	_, err := s.tokens.InsertOne(ctx, tokenDoc{Hash: t.ID, UserID: t.UserID, Label: t.Label, CreatedAt: t.CreatedAt})
+// InsertToken stores a token by its hash, with the audit entries of its issue.
+func (s *Store) InsertToken(ctx context.Context, t Token, audit ...AuditEntry) error {
+	d := tokenDoc{Hash: t.ID, UserID: t.UserID, Label: t.Label, CreatedAt: t.CreatedAt}
+	for _, e := range audit {
+		d.AuditPending, d.AuditSeq = append(d.AuditPending, toAuditDoc(e)), 1
+	}
+	_, err := s.tokens.InsertOne(ctx, d)
 	return storeError(err)
 }
 
@@ -138,9 +153,9 @@ func (s *Store) UserTokens(ctx context.Context, userID string) ([]Token, error) 
 }
 
 // RevokeToken marks a token revoked, once; revoking it again keeps the first time.
-func (s *Store) RevokeToken(ctx context.Context, hash string, at time.Time) (Token, error) {
+func (s *Store) RevokeToken(ctx context.Context, hash string, at time.Time, audit ...AuditEntry) (Token, error) {
 	_, err := s.tokens.UpdateOne(ctx, bson.M{"_id": hash, "revoked_at": bson.M{"$exists": false}},
-		bson.M{"$set": bson.M{"revoked_at": at}})
+		pendingAudit(bson.M{"$set": bson.M{"revoked_at": at}}, audit))
 	if err != nil {
 		return Token{}, storeError(err)
 	}

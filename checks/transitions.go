@@ -25,10 +25,14 @@ type ResponseInput struct {
 	Summary string
 }
 
-// Check returns one check as the caller may see it.
+// Check returns one check as the caller may see it. Showing a response summary is audited
+// first.
 func (s *Service) Check(ctx context.Context, actor User, id string) (Check, error) {
 	c, err := s.visibleCheck(ctx, actor, id)
 	if err != nil {
+		return Check{}, err
+	}
+	if err := s.auditSummaryReads(ctx, actor, []Check{c}); err != nil {
 		return Check{}, err
 	}
 	return c.visibleTo(actor), nil
@@ -89,6 +93,9 @@ func (s *Service) Checks(ctx context.Context, actor User, in CheckFilter) (Page[
 	page, err := s.store.FindChecks(ctx, q)
 	if err != nil {
 		return page, err
+	}
+	if err := s.auditSummaryReads(ctx, actor, page.Items); err != nil {
+		return Page[Check]{}, err
 	}
 	for i := range page.Items {
 		page.Items[i] = page.Items[i].visibleTo(actor)
@@ -203,12 +210,24 @@ func (s *Service) transition(ctx context.Context, actor User, id string, ifMatch
 		apply(&next, now)
 		entry := actorEntry(actor, now, action)
 		entry.From, entry.To, entry.Note = c.Status, to, note
-		updated, err := s.store.UpdateCheck(ctx, next, &entry, now)
+		changes := checkChanges(c, next)
+		if note != "" {
+			changes = append(changes, Change{Field: "history.note", After: noteLength(note)})
+		}
+		audit := s.audit(actor, "check."+string(action), ResourceCheck, c.ID, c.ReleaseID, changes)
+		updated, err := s.store.UpdateCheck(ctx, next, &entry, now, audit)
 		if stale(err) && ifMatch == nil {
 			continue
 		}
 		if err != nil {
 			return Check{}, err
+		}
+		s.flush(ctx, ResourceCheck, c.ID)
+		// The answer shows the summary again: a read like any other, but for its author's.
+		if action != ActionRespond {
+			if err := s.auditSummaryReads(ctx, actor, []Check{updated}); err != nil {
+				return Check{}, err
+			}
 		}
 		return updated.visibleTo(actor), nil
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -101,13 +102,20 @@ func (s *Service) CreateUser(ctx context.Context, actor User, in UserInput) (Use
 	if err := f.err(); err != nil {
 		return User{}, "", err
 	}
-	if err := s.store.InsertUser(ctx, u); err != nil {
+	var d diff
+	d.add("name", "", u.Name)
+	d.add("email", "", u.Email)
+	d.add("role", "", string(u.Role))
+	d.add("teams", "", u.Teams)
+	d.add("agency", "", u.Agency)
+	if err := s.store.InsertUser(ctx, u, s.audit(actor, "user.create", ResourceUser, u.ID, "", d)); err != nil {
 		if ErrorCode(err) == ECONFLICT {
 			return User{}, "", &Error{Code: ECONFLICT, Message: "a user with this email already exists", Fields: []FieldError{{"email", "is taken"}}}
 		}
 		return User{}, "", err
 	}
-	_, secret, err := s.issue(ctx, u.ID, "first token")
+	s.flush(ctx, ResourceUser, u.ID)
+	_, secret, err := s.issue(ctx, actor, u.ID, "first token")
 	if err != nil {
 		return User{}, "", err
 	}
@@ -156,7 +164,12 @@ func (s *Service) SetUserActive(ctx context.Context, actor User, id string, acti
 	if id == actor.ID && !active {
 		return User{}, &Error{Code: ECONFLICT, Message: "you cannot deactivate yourself: ask another admin"}
 	}
-	return s.store.SetUserActive(ctx, id, active)
+	action := map[bool]string{true: "user.activate", false: "user.deactivate"}[active]
+	u, err := s.store.SetUserActive(ctx, id, active, s.audit(actor, action, ResourceUser, id, "", []Change{{"active", fmt.Sprint(!active), fmt.Sprint(active)}}))
+	if err == nil {
+		s.flush(ctx, ResourceUser, id)
+	}
+	return u, err
 }
 
 // IssueToken issues another token for a user (admin only) and returns its secret, once.
@@ -179,15 +192,17 @@ func (s *Service) IssueToken(ctx context.Context, actor User, userID, label stri
 	if !u.Active {
 		return Token{}, "", &Error{Code: ECONFLICT, Message: "the user is deactivated: reactivate it first"}
 	}
-	return s.issue(ctx, userID, label)
+	return s.issue(ctx, actor, userID, label)
 }
 
-func (s *Service) issue(ctx context.Context, userID, label string) (Token, string, error) {
+func (s *Service) issue(ctx context.Context, actor User, userID, label string) (Token, string, error) {
 	secret := newSecret()
 	t := Token{ID: HashToken(secret), UserID: userID, Label: label, CreatedAt: s.now()}
-	if err := s.store.InsertToken(ctx, t); err != nil {
+	changes := []Change{{"user_id", "", userID}, {"label", "", label}}
+	if err := s.store.InsertToken(ctx, t, s.audit(actor, "token.issue", ResourceToken, t.ID, "", changes)); err != nil {
 		return Token{}, "", err
 	}
+	s.flush(ctx, ResourceToken, t.ID)
 	return t, secret, nil
 }
 
@@ -217,7 +232,15 @@ func (s *Service) RevokeToken(ctx context.Context, actor User, id string) (Token
 	if actor.Role != RoleAdmin && t.UserID != actor.ID {
 		return Token{}, ErrNotFound
 	}
-	return s.store.RevokeToken(ctx, id, s.now())
+	if !t.RevokedAt.IsZero() {
+		return t, nil // already revoked: nothing changes, nothing to audit
+	}
+	now := s.now()
+	t, err = s.store.RevokeToken(ctx, id, now, s.audit(actor, "token.revoke", ResourceToken, id, "", []Change{{"revoked_at", "", auditValue(now)}}))
+	if err == nil {
+		s.flush(ctx, ResourceToken, id)
+	}
+	return t, err
 }
 
 // Authenticate returns the user a bearer token belongs to. Unknown and revoked tokens, and
