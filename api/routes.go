@@ -15,6 +15,7 @@ func (s *Server) routes(r *gin.Engine) {
 	v1.GET("/releases/:id", s.getRelease)
 	v1.PATCH("/releases/:id", s.patchRelease)
 	v1.POST("/releases/:id/cancel", s.cancelRelease)
+	v1.GET("/releases/:id/export", s.exportRelease)
 
 	v1.GET("/checks", s.listChecks)
 	v1.GET("/checks/:id", s.getCheck)
@@ -36,6 +37,11 @@ func (s *Server) routes(r *gin.Engine) {
 	v1.POST("/users/:id/tokens", s.issueToken)
 	v1.GET("/users/:id/tokens", s.listTokens)
 	v1.POST("/tokens/:id/revoke", s.revokeToken)
+
+	v1.GET("/reports/completion", s.completionReport)
+	v1.GET("/reports/agencies", s.agenciesReport)
+	v1.GET("/reports/upcoming", s.upcomingReport)
+	v1.GET("/audit", s.listAudit)
 
 	v1.POST("/escalations/run", s.adminOnly, s.runEscalations)
 	v1.GET("/outbox", s.adminOnly, s.listOutbox)

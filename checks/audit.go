@@ -434,3 +434,41 @@ func (s *Service) auditSummaryReads(ctx context.Context, actor User, cs []Check)
 	}
 	return s.store.InsertAudit(ctx, entries...)
 }
+
+// Export is everything held about one person's release, for a subject access request.
+type Export struct {
+	Release Release
+	Audit   []AuditEntry
+}
+
+// ExportRelease gathers a release, all its checks (superseded ones too) with their history
+// and responses, and every audit entry about them (admins only). The export itself is
+// audited.
+func (s *Service) ExportRelease(ctx context.Context, actor User, id string) (Export, error) {
+	if actor.Role != RoleAdmin {
+		return Export{}, Errorf(EFORBIDDEN, "only admins export what is held about a person")
+	}
+	r, err := s.visibleRelease(ctx, actor, id)
+	if err != nil {
+		return Export{}, err
+	}
+	if r, err = s.withChecks(ctx, r); err != nil {
+		return Export{}, err
+	}
+	if err := s.store.InsertAudit(ctx, s.audit(actor, "release.export", ResourceRelease, r.ID, r.ID, nil)); err != nil {
+		return Export{}, err
+	}
+	out := Export{Release: r, Audit: []AuditEntry{}}
+	q := AuditQuery{ReleaseID: r.ID, Limit: 200}
+	for {
+		page, err := s.store.FindAudit(ctx, q)
+		if err != nil {
+			return Export{}, err
+		}
+		out.Audit = append(out.Audit, page.Items...)
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		q.Cursor = page.NextCursor
+	}
+}

@@ -57,7 +57,20 @@ func (s *Service) Start(ctx context.Context) error {
 	if added > 0 {
 		s.log.Info("agency directory loaded", "added", added)
 	}
-	_, err = s.RepairPending(ctx)
+	return s.Maintain(ctx)
+}
+
+// Maintain finishes what a crash may have cut short: releases whose checks were not brought
+// in line, and audit entries not yet copied to the audit collection. It runs at start-up and
+// before each daily escalation run.
+func (s *Service) Maintain(ctx context.Context) error {
+	if _, err := s.RepairPending(ctx); err != nil {
+		return err
+	}
+	n, err := s.store.FlushAllAudit(ctx)
+	if n > 0 {
+		s.log.Info("pending audit entries copied", "documents", n)
+	}
 	return err
 }
 

@@ -30,9 +30,9 @@ type checkDoc struct {
 	History      []historyDoc             `bson:"history"`
 	AuditPending []auditDoc               `bson:"audit_pending,omitempty"`
 	AuditSeq     int64                    `bson:"audit_seq"`
-	Escalations map[string]escalationDoc `bson:"escalations"`
-	Version     int64                    `bson:"version"`
-	UpdatedAt   time.Time                `bson:"updated_at"`
+	Escalations  map[string]escalationDoc `bson:"escalations"`
+	Version      int64                    `bson:"version"`
+	UpdatedAt    time.Time                `bson:"updated_at"`
 
 	CRN         string `bson:"crn"`
 	FullName    string `bson:"full_name"`
@@ -355,4 +355,51 @@ func (s *Store) InsertChecks(ctx context.Context, cs []Check) error {
 		return storeError(err)
 	}
 	return nil
+}
+
+// ReportQuery selects the checks a report reads.
+type ReportQuery struct {
+	Teams                  []string // nil: every team
+	ReleaseFrom, ReleaseTo Date     // both included; zero: unbounded
+	RequestedOnly          bool
+	OpenOnly               bool
+}
+
+// ReportChecks streams the checks a report reads to fn.
+func (s *Store) ReportChecks(ctx context.Context, q ReportQuery, fn func(Check) error) error {
+	f := bson.M{}
+	if q.Teams != nil {
+		f["team"] = bson.M{"$in": q.Teams}
+	}
+	dates := bson.M{}
+	if !q.ReleaseFrom.IsZero() {
+		dates["$gte"] = q.ReleaseFrom.String()
+	}
+	if !q.ReleaseTo.IsZero() {
+		dates["$lte"] = q.ReleaseTo.String()
+	}
+	if len(dates) > 0 {
+		f["release_date"] = dates
+	}
+	if q.RequestedOnly {
+		f["requested_at"] = bson.M{"$exists": true}
+	}
+	if q.OpenOnly {
+		f["status"] = bson.M{"$in": bson.A{string(StatusRequired), string(StatusRequested), string(StatusResponded)}}
+	}
+	cur, err := s.checks.Find(ctx, f, options.Find().SetBatchSize(500).SetSort(keys("release_date", "_id")))
+	if err != nil {
+		return storeError(err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var d checkDoc
+		if err := cur.Decode(&d); err != nil {
+			return storeError(err)
+		}
+		if err := fn(d.toCheck()); err != nil {
+			return err
+		}
+	}
+	return storeError(cur.Err())
 }

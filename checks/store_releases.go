@@ -35,9 +35,9 @@ type releaseDoc struct {
 	AuditPending []auditDoc `bson:"audit_pending,omitempty"`
 	AuditSeq     int64      `bson:"audit_seq"`
 	CreatedAt    time.Time  `bson:"created_at"`
-	CreatedBy   string    `bson:"created_by"`
-	UpdatedAt   time.Time `bson:"updated_at"`
-	Version     int64     `bson:"version"`
+	CreatedBy    string     `bson:"created_by"`
+	UpdatedAt    time.Time  `bson:"updated_at"`
+	Version      int64      `bson:"version"`
 }
 
 type slotDoc struct {

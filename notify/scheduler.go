@@ -34,6 +34,9 @@ type Scheduler struct {
 	noticeEvery time.Duration
 	sendEvery   time.Duration
 
+	// Maintenance, when set, runs before each daily run (the checks service's repairs).
+	Maintenance func(context.Context) error
+
 	cron    *cron.Cron
 	running sync.Mutex // one run at a time in this process
 	cancel  context.CancelFunc
@@ -146,6 +149,11 @@ func (s *Scheduler) daily(ctx context.Context) {
 		return
 	}
 	start := time.Now()
+	if s.Maintenance != nil {
+		if err := s.Maintenance(ctx); err != nil {
+			s.log.Warn("maintenance before the escalation run failed", "error", err)
+		}
+	}
 	if plan, ok := s.run(ctx, RunOptions{}); ok {
 		s.last.mu.Lock()
 		s.last.at, s.last.duration = now, time.Since(start)

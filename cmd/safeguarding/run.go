@@ -170,6 +170,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 	scheduler := notify.NewScheduler(a.escalator, a.sender, a.calendar, a.clock, a.cfg.EscalationSchedule,
 		a.cfg.NoticeInterval, a.cfg.OutboxInterval, a.log)
+	scheduler.Maintenance = a.svc.Maintain
 	if err := scheduler.Start(ctx); err != nil {
 		return fmt.Errorf("escalation schedule: %w", err)
 	}
