@@ -107,7 +107,7 @@ func showPct(p *float64) any {
 
 type wantFigures struct {
 	required, notRequired, requested, responded, completed int
-	requestedPct, respondedPct, completedPct              *float64
+	requestedPct, respondedPct, completedPct               *float64
 }
 
 func assertFigures(t *testing.T, what string, got TypeFigures, want wantFigures) {
