@@ -47,6 +47,15 @@ func (s *Server) readyz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
 }
 
+// metrics serves the Prometheus metrics, to admins (a scraper uses an admin's token).
+func (s *Server) metrics(c *gin.Context) {
+	if s.opts.Metrics == nil {
+		s.fail(c, &checks.Error{Code: checks.ENOTFOUND, Message: "metrics are not enabled"})
+		return
+	}
+	s.opts.Metrics.ServeHTTP(c.Writer, c.Request)
+}
+
 func (s *Server) me(c *gin.Context) {
 	c.JSON(http.StatusOK, user(actor(c)))
 }

@@ -82,8 +82,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		e = &checks.Error{Code: checks.EINTERNAL, Err: err}
 	}
 	if e.Code == checks.EINTERNAL || e.Code == checks.EUNAVAILABLE {
-		s.log.LogAttrs(c.Request.Context(), levelFor(e.Code), "request failed",
-			slog.String("request_id", requestID(c)), slog.String("error", err.Error()))
+		s.log.LogAttrs(c.Request.Context(), levelFor(e.Code), "request failed", slog.String("error", err.Error()))
 	}
 	detail := e.Message
 	if e.Code == checks.EINTERNAL {

@@ -6,8 +6,9 @@ import "github.com/gin-gonic/gin"
 func (s *Server) routes(r *gin.Engine) {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", s.authenticate, s.adminOnly, s.metrics)
 
-	v1 := r.Group("/api/v1", s.authenticate)
+	v1 := r.Group("/api/v1", s.authenticate, s.limitRate)
 	v1.GET("/me", s.me)
 
 	v1.POST("/releases", s.createRelease)

@@ -33,20 +33,35 @@ type Options struct {
 	Escalator *notify.Escalator
 	Outbox    *notify.Outbox
 	Sender    *notify.Sender
+	// Metrics serves /metrics (to admins); Observe is told of every answered request.
+	Metrics http.Handler
+	Observe func(route, method string, status int, d time.Duration)
+	// RateLimit is each user's sustained requests a second (0: no limit), RateBurst its burst.
+	RateLimit float64
+	RateBurst int
+	// RequestTimeout bounds each request (0: no bound).
+	RequestTimeout time.Duration
 }
 
 // Server holds what the handlers need.
 type Server struct {
-	svc  *checks.Service
-	log  *slog.Logger
-	opts Options
+	svc     *checks.Service
+	log     *slog.Logger
+	opts    Options
+	limiter *rateLimiter
 }
 
 // New returns the HTTP handler of the service.
 func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, error) {
 	// gin's mode is process-wide; release mode keeps its debug banner out of the logs.
 	gin.SetMode(gin.ReleaseMode)
+	if _, ok := log.Handler().(requestIDHandler); !ok {
+		log = slog.New(LogHandler(log.Handler()))
+	}
 	s := &Server{svc: svc, log: log, opts: opts}
+	if opts.RateLimit > 0 {
+		s.limiter = newRateLimiter(opts.RateLimit, max(opts.RateBurst, 1))
+	}
 	r := gin.New()
 	if err := r.SetTrustedProxies(opts.TrustedProxies); err != nil {
 		return nil, err
@@ -55,7 +70,7 @@ func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, err
 	// A path with a trailing slash is not an endpoint: answer a problem, not a redirect.
 	r.RedirectTrailingSlash = false
 	r.ContextWithFallback = true
-	r.Use(s.requestID, s.logRequests, s.recover, s.limits)
+	r.Use(s.requestID, s.logRequests, s.recover, s.limits, s.timeout)
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, &checks.Error{Code: checks.ENOTFOUND, Message: "no such endpoint: see /api/v1/openapi.json"})
 	})
@@ -82,6 +97,7 @@ func (s *Server) requestID(c *gin.Context) {
 		id = hex.EncodeToString(b)
 	}
 	c.Set(keyRequestID, id)
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey{}, id))
 	c.Header("X-Request-ID", id)
 	c.Next()
 }
@@ -98,7 +114,6 @@ func (s *Server) logRequests(c *gin.Context) {
 		route = "unmatched"
 	}
 	attrs := []slog.Attr{
-		slog.String("request_id", requestID(c)),
 		slog.String("method", c.Request.Method),
 		slog.String("route", route),
 		slog.Int("status", c.Writer.Status()),
@@ -111,7 +126,11 @@ func (s *Server) logRequests(c *gin.Context) {
 	if c.Writer.Status() >= 500 {
 		level = slog.LevelError
 	}
+	// The request id is in the context: LogHandler adds it.
 	s.log.LogAttrs(c.Request.Context(), level, "request", attrs...)
+	if s.opts.Observe != nil {
+		s.opts.Observe(route, c.Request.Method, c.Writer.Status(), time.Since(start))
+	}
 }
 
 // recover turns a panic into a 500 problem; the stack goes to the log, never to the client.
@@ -121,7 +140,7 @@ func (s *Server) recover(c *gin.Context) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("panic", "request_id", requestID(c), "panic", v, "stack", string(debug.Stack()))
+			s.log.ErrorContext(c.Request.Context(), "panic", "panic", v, "stack", string(debug.Stack()))
 			s.answer(c, checks.EINTERNAL, "something went wrong on our side; it has been logged with the request id", nil, "")
 		}
 	}()

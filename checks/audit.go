@@ -416,7 +416,7 @@ func optionalTime(f *fields, field, s string, endOfDay bool) time.Time {
 // and the next flush copies them.
 func (s *Service) flush(ctx context.Context, resource, id string) {
 	if err := s.store.FlushAudit(ctx, resource, id); err != nil {
-		s.log.Warn("audit entries left pending; a later flush copies them", "resource", resource, "id", id, "error", err)
+		s.log.WarnContext(ctx, "audit entries left pending; a later flush copies them", "resource", resource, "id", id, "error", err)
 	}
 }
 

@@ -345,7 +345,7 @@ func (s *Service) RepairPending(ctx context.Context) (int, error) {
 		}
 	}
 	if len(pending) > 0 {
-		s.log.Info("releases repaired", "count", len(pending))
+		s.log.InfoContext(ctx, "releases repaired", "count", len(pending))
 	}
 	return len(pending), nil
 }

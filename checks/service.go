@@ -55,7 +55,7 @@ func (s *Service) Start(ctx context.Context) error {
 		return fmt.Errorf("load agency directory: %w", err)
 	}
 	if added > 0 {
-		s.log.Info("agency directory loaded", "added", added)
+		s.log.InfoContext(ctx, "agency directory loaded", "added", added)
 	}
 	return s.Maintain(ctx)
 }
@@ -69,7 +69,7 @@ func (s *Service) Maintain(ctx context.Context) error {
 	}
 	n, err := s.store.FlushAllAudit(ctx)
 	if n > 0 {
-		s.log.Info("pending audit entries copied", "documents", n)
+		s.log.InfoContext(ctx, "pending audit entries copied", "documents", n)
 	}
 	return err
 }

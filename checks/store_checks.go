@@ -243,10 +243,7 @@ func (s *Store) FindChecks(ctx context.Context, q CheckQuery) (Page[Check], erro
 	if q.Overdue != nil {
 		today := q.Today.String()
 		if *q.Overdue {
-			parts = append(parts, bson.M{"$or": bson.A{
-				bson.M{"status": string(StatusRequired), "request_by": bson.M{"$lt": today}},
-				bson.M{"status": string(StatusRequested), "due_date": bson.M{"$lt": today}},
-			}})
+			parts = append(parts, overdueFilter(q.Today))
 		} else {
 			parts = append(parts, bson.M{"$or": bson.A{
 				bson.M{"status": bson.M{"$in": bson.A{string(StatusResponded), string(StatusCompleted), string(StatusNotRequired), string(StatusWithdrawn)}}},
@@ -402,4 +399,46 @@ func (s *Store) ReportChecks(ctx context.Context, q ReportQuery, fn func(Check) 
 		}
 	}
 	return storeError(cur.Err())
+}
+
+// CheckCount is how many checks have one status and type.
+type CheckCount struct {
+	Status Status
+	Type   CheckType
+	Count  int
+}
+
+// CountChecks counts checks by status and type, and the checks overdue on today, for metrics.
+func (s *Store) CountChecks(ctx context.Context, today Date) ([]CheckCount, int, error) {
+	cur, err := s.checks.Aggregate(ctx, bson.A{
+		bson.M{"$group": bson.M{"_id": bson.M{"status": "$status", "type": "$type"}, "n": bson.M{"$sum": 1}}},
+	})
+	if err != nil {
+		return nil, 0, storeError(err)
+	}
+	var rows []struct {
+		ID struct {
+			Status string `bson:"status"`
+			Type   string `bson:"type"`
+		} `bson:"_id"`
+		N int `bson:"n"`
+	}
+	if err := cur.All(ctx, &rows); err != nil {
+		return nil, 0, storeError(err)
+	}
+	out := make([]CheckCount, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, CheckCount{Status(r.ID.Status), CheckType(r.ID.Type), r.N})
+	}
+	n, err := s.checks.CountDocuments(ctx, overdueFilter(today))
+	return out, int(n), storeError(err)
+}
+
+// overdueFilter selects the checks overdue on today: not requested after their request-by
+// date, or not answered after their due date. It is Check.Overdue as a query.
+func overdueFilter(today Date) bson.M {
+	return bson.M{"$or": bson.A{
+		bson.M{"status": string(StatusRequired), "request_by": bson.M{"$lt": today.String()}},
+		bson.M{"status": string(StatusRequested), "due_date": bson.M{"$lt": today.String()}},
+	}}
 }

@@ -41,6 +41,9 @@ type Config struct {
 
 	TrustedProxies  []string
 	ShutdownTimeout time.Duration
+	RequestTimeout  time.Duration
+	RateLimit       float64
+	RateBurst       int
 
 	// SMTP is the relay; with no host, emails are written as .eml files under DataDir.
 	SMTP               notify.SMTPConfig
@@ -165,6 +168,16 @@ func settings() []setting {
 			}
 			return nil
 		}},
+		{"SAFEGUARDING_REQUEST_TIMEOUT", "30s", "longest time a request may take; a request still waiting on the database then is answered 503", durationIn(time.Second, 10*time.Minute, func(c *Config, d time.Duration) { c.RequestTimeout = d })},
+		{"SAFEGUARDING_RATE_LIMIT", "20", "requests a second each user may make, sustained (0: no limit)", func(c *Config, v string) error {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || n < 0 || n > 10000 {
+				return errors.New("must be a number from 0 (no limit) to 10000")
+			}
+			c.RateLimit = n
+			return nil
+		}},
+		{"SAFEGUARDING_RATE_BURST", "60", "requests each user may make at once above the rate", intIn(1, 100000, func(c *Config, n int) { c.RateBurst = n })},
 		{"SAFEGUARDING_SMTP_HOST", "", "SMTP relay; when empty, emails are written as .eml files under the data directory", func(c *Config, v string) error {
 			if strings.ContainsAny(v, " /:@") {
 				return errors.New("must be a host name or IP address, without port or scheme")

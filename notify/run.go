@@ -24,9 +24,23 @@ type directory interface {
 	AllAgencies(ctx context.Context) ([]checks.Agency, error)
 }
 
+// Observer is told what the escalation and the sender do, for metrics.
+type Observer interface {
+	Recorded(rule Rule)
+	Attempted(failed bool)
+}
+
+type noObserver struct{}
+
+func (noObserver) Recorded(Rule)  {}
+func (noObserver) Attempted(bool) {}
+
 // Escalator runs the ladder: it finds the rungs due as of a time, queues one digest per
 // recipient in the outbox, then records on each check that the rung fired.
 type Escalator struct {
+	// Observe is told of every rung recorded; nobody by default.
+	Observe Observer
+
 	checks    checkSource
 	directory directory
 	outbox    *Outbox
@@ -40,7 +54,7 @@ type Escalator struct {
 // NewEscalator returns an escalator. Links in emails start with baseURL.
 func NewEscalator(store checkSource, dir directory, outbox *Outbox, ladder Ladder, clock checks.Clock, baseURL string, log *slog.Logger) *Escalator {
 	return &Escalator{
-		checks: store, directory: dir, outbox: outbox, ladder: ladder, clock: clock,
+		Observe: noObserver{}, checks: store, directory: dir, outbox: outbox, ladder: ladder, clock: clock,
 		baseURL: strings.TrimSuffix(baseURL, "/"), templates: newTemplates(), log: log,
 	}
 }
@@ -212,6 +226,9 @@ func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
 			}
 			if pi.Recorded, err = e.checks.MarkEscalation(ctx, d.check.ID, string(d.item.Rule), rec); err != nil {
 				return plan, fmt.Errorf("record escalation: %w", err)
+			}
+			if pi.Recorded {
+				e.Observe.Recorded(d.item.Rule)
 			}
 		}
 		plan.Items = append(plan.Items, pi)

@@ -28,6 +28,9 @@ func DefaultSenderConfig() SenderConfig {
 
 // Sender drains the outbox through a mailer.
 type Sender struct {
+	// Observe is told of every attempt; nobody by default.
+	Observe Observer
+
 	outbox *Outbox
 	mailer Mailer
 	clock  checks.Clock
@@ -38,7 +41,7 @@ type Sender struct {
 
 // NewSender returns a sender.
 func NewSender(outbox *Outbox, mailer Mailer, clock checks.Clock, cfg SenderConfig, log *slog.Logger) *Sender {
-	return &Sender{outbox: outbox, mailer: mailer, clock: clock, cfg: cfg, log: log, wake: make(chan struct{}, 1)}
+	return &Sender{Observe: noObserver{}, outbox: outbox, mailer: mailer, clock: clock, cfg: cfg, log: log, wake: make(chan struct{}, 1)}
 }
 
 // Wake asks the sender's loop to drain now rather than at its next tick.
@@ -79,6 +82,7 @@ func (s *Sender) send(ctx context.Context, batch []Email, res *DrainResult) {
 	errs := s.mailer.Send(ctx, batch)
 	now := s.clock.Now().UTC()
 	for i, e := range batch {
+		s.Observe.Attempted(errs[i] != nil)
 		var err error
 		switch {
 		case errs[i] == nil:

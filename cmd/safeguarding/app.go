@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 
+	"github.com/probation/safeguarding/api"
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/config"
 	"github.com/probation/safeguarding/internal/embedded"
@@ -156,10 +157,12 @@ func redact(uri string) string {
 // newLogger returns the service's logger: text or JSON on w.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	// Every line logged while serving a request carries its id.
+	return slog.New(api.LogHandler(h))
 }
 
 // levelFilter drops records below a level, whatever the wrapped handler accepts.

@@ -16,6 +16,7 @@ import (
 	"github.com/probation/safeguarding/api"
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/config"
+	"github.com/probation/safeguarding/internal/metrics"
 	"github.com/probation/safeguarding/notify"
 )
 
@@ -145,9 +146,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	defer a.Close()
 
+	scheduler := notify.NewScheduler(a.escalator, a.sender, a.calendar, a.clock, a.cfg.EscalationSchedule,
+		a.cfg.NoticeInterval, a.cfg.OutboxInterval, a.log)
+	scheduler.Maintenance = a.svc.Maintain
+	m := metrics.New(metrics.Sources{
+		CountChecks: func(ctx context.Context) ([]checks.CheckCount, int, error) {
+			return a.store.CountChecks(ctx, a.svc.Today())
+		},
+		OutboxCounts: a.outbox.Counts,
+		LastRun:      scheduler.LastRun,
+	})
+	a.escalator.Observe, a.sender.Observe = m, m
 	handler, err := api.New(a.svc, a.log, api.Options{
 		TrustedProxies: a.cfg.TrustedProxies, Ready: a.store.Ping,
 		Escalator: a.escalator, Outbox: a.outbox, Sender: a.sender,
+		Metrics: m.Handler(), Observe: m.ObserveRequest,
+		RateLimit: a.cfg.RateLimit, RateBurst: a.cfg.RateBurst, RequestTimeout: a.cfg.RequestTimeout,
 	})
 	if err != nil {
 		return fmt.Errorf("trusted proxies: %w", err)
@@ -168,9 +182,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	a.log.Info("emails", "delivery", a.describeMail(), "escalation_schedule", a.cfg.EscalationSchedule)
 	a.hintFirstAdmin(ctx)
 
-	scheduler := notify.NewScheduler(a.escalator, a.sender, a.calendar, a.clock, a.cfg.EscalationSchedule,
-		a.cfg.NoticeInterval, a.cfg.OutboxInterval, a.log)
-	scheduler.Maintenance = a.svc.Maintain
 	if err := scheduler.Start(ctx); err != nil {
 		return fmt.Errorf("escalation schedule: %w", err)
 	}
