@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -53,6 +54,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil, nil)
+}
+
+// newEnvWith is newEnv logging to log and with the HTTP options changed by opts (either may
+// be nil).
+func newEnvWith(t *testing.T, log *slog.Logger, opts func(*Options)) *env {
+	t.Helper()
 	ctx := context.Background()
 	e := &env{clock: testenv.At(t, "2026-11-24T09:00:00Z")}
 	db := testenv.Database(t)
@@ -71,7 +79,14 @@ func newEnv(t *testing.T) *env {
 	e.sender = notify.NewSender(e.outbox, mailer, e.clock, notify.DefaultSenderConfig(), testenv.Logger())
 	esc := notify.NewEscalator(e.store, e.store, e.outbox, notify.Ladder{Thresholds: notify.DefaultThresholds(), Deadlines: deadlines},
 		e.clock, "https://safeguarding.example.org", testenv.Logger())
-	h, err := New(e.svc, testenv.Logger(), Options{Ready: e.store.Ping, Escalator: esc, Outbox: e.outbox, Sender: e.sender})
+	o := Options{Ready: e.store.Ping, Escalator: esc, Outbox: e.outbox, Sender: e.sender}
+	if opts != nil {
+		opts(&o)
+	}
+	if log == nil {
+		log = testenv.Logger()
+	}
+	h, err := New(e.svc, log, o)
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
 	}

@@ -223,25 +223,49 @@ func (o *Outbox) Queued(ctx context.Context, items []string) (map[string]map[str
 
 // Claim takes up to n emails due at now for sending, each with a lease: an email whose
 // sender dies is claimed again once its lease ends, so nothing claimed is lost (it may be
-// sent twice: delivery is at least once). Each claim is one conditional update.
+// sent twice: delivery is at least once). The batch is claimed in three queries whatever
+// its size: find the candidates, mark those still due with a token of this claim (one
+// conditional update each, in one command), and read back what carries the token. Two
+// senders never hold the same email.
 func (o *Outbox) Claim(ctx context.Context, now time.Time, lease time.Duration, n int) ([]Email, error) {
-	var out []Email
-	for len(out) < n {
-		var d emailDoc
-		err := o.waiting.FindOneAndUpdate(ctx,
-			bson.M{"$or": bson.A{
-				bson.M{"status": string(StatusPending), "next_attempt_at": bson.M{"$lte": now}},
-				bson.M{"status": string(StatusSending), "lease_until": bson.M{"$lt": now}},
-			}},
-			bson.M{"$set": bson.M{"status": string(StatusSending), "lease_until": now.Add(lease)}, "$inc": bson.M{"attempts": 1}},
-			options.FindOneAndUpdate().SetSort(bson.D{{Key: "next_attempt_at", Value: 1}}).SetReturnDocument(options.After),
-		).Decode(&d)
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			break
-		}
-		if err != nil {
-			return out, dbError(err)
-		}
+	due := bson.M{"$or": bson.A{
+		bson.M{"status": string(StatusPending), "next_attempt_at": bson.M{"$lte": now}},
+		bson.M{"status": string(StatusSending), "lease_until": bson.M{"$lt": now}},
+	}}
+	cur, err := o.waiting.Find(ctx, due, options.Find().SetProjection(bson.M{"_id": 1}).
+		SetSort(bson.D{{Key: "next_attempt_at", Value: 1}}).SetLimit(int64(n)))
+	if err != nil {
+		return nil, dbError(err)
+	}
+	var candidates []struct {
+		Key string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &candidates); err != nil {
+		return nil, dbError(err)
+	}
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	ids := make(bson.A, len(candidates))
+	for i, c := range candidates {
+		ids[i] = c.Key
+	}
+	token := bson.NewObjectID().Hex()
+	_, err = o.waiting.UpdateMany(ctx, bson.M{"_id": bson.M{"$in": ids}, "$or": due["$or"]},
+		bson.M{"$set": bson.M{"status": string(StatusSending), "lease_until": now.Add(lease), "claim": token}, "$inc": bson.M{"attempts": 1}})
+	if err != nil {
+		return nil, dbError(err)
+	}
+	cur, err = o.waiting.Find(ctx, bson.M{"claim": token}, options.Find().SetSort(bson.D{{Key: "next_attempt_at", Value: 1}}))
+	if err != nil {
+		return nil, dbError(err)
+	}
+	var docs []emailDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, dbError(err)
+	}
+	out := make([]Email, 0, len(docs))
+	for _, d := range docs {
 		out = append(out, d.toEmail())
 	}
 	return out, nil
