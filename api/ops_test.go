@@ -26,7 +26,9 @@ func TestMetricsAreServedToAdminsInPrometheusFormat(t *testing.T) {
 	var e *env
 	e = newEnvWith(t, nil, func(o *Options) {
 		m := metrics.New(metrics.Sources{
-			CountChecks:  func(ctx context.Context) ([]checks.CheckCount, int, error) { return e.store.CountChecks(ctx, e.svc.Today()) },
+			CountChecks: func(ctx context.Context) ([]checks.CheckCount, int, error) {
+				return e.store.CountChecks(ctx, e.svc.Today())
+			},
 			OutboxCounts: func(ctx context.Context) (map[notify.Status]int, error) { return e.outbox.Counts(ctx) },
 			LastRun:      func() (time.Time, time.Duration) { return time.Time{}, 0 },
 		})
