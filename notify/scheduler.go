@@ -75,8 +75,8 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return err
 	}
 	s.cron.Start()
-	s.loop(ctx, func() { s.daily(ctx) }, 0) // the start-up sweep, once
-	s.loop(ctx, func() { s.notices(ctx) }, s.noticeEvery)
+	// The start-up sweep first, then the notices every few seconds.
+	s.loop(ctx, func() { s.daily(ctx) }, func() { s.notices(ctx) }, s.noticeEvery)
 	s.loops.Add(1)
 	go func() {
 		defer s.loops.Done()
@@ -85,15 +85,13 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	return nil
 }
 
-// loop runs fn now and then every interval (once only when interval is 0) until Stop.
-func (s *Scheduler) loop(ctx context.Context, fn func(), every time.Duration) {
+// loop runs first once, then fn now and every interval until Stop.
+func (s *Scheduler) loop(ctx context.Context, first, fn func(), every time.Duration) {
 	s.loops.Add(1)
 	go func() {
 		defer s.loops.Done()
+		first()
 		fn()
-		if every == 0 {
-			return
-		}
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -154,7 +152,7 @@ func (s *Scheduler) daily(ctx context.Context) {
 			s.log.Warn("maintenance before the escalation run failed", "error", err)
 		}
 	}
-	if plan, ok := s.run(ctx, RunOptions{}); ok {
+	if plan, ok := s.run(ctx, RunOptions{}, true); ok {
 		s.last.mu.Lock()
 		s.last.at, s.last.duration = now, time.Since(start)
 		s.last.mu.Unlock()
@@ -166,16 +164,20 @@ func (s *Scheduler) daily(ctx context.Context) {
 
 // notices sends the request and response notices, every few seconds.
 func (s *Scheduler) notices(ctx context.Context) {
-	if plan, ok := s.run(ctx, RunOptions{Rules: NoticeRules()}); ok && len(plan.Items) > 0 {
+	if plan, ok := s.run(ctx, RunOptions{Rules: NoticeRules()}, false); ok && len(plan.Items) > 0 {
 		items, emails, undeliverable := plan.Counts()
 		s.log.Info("notices queued", "escalations", items, "emails", emails, "undeliverable", undeliverable)
 	}
 }
 
-// run runs the ladder unless a run is under way here, and wakes the sender when it queued
-// anything. A failure is logged: the next tick tries again from the same state.
-func (s *Scheduler) run(ctx context.Context, opts RunOptions) (Plan, bool) {
-	if !s.running.TryLock() {
+// run runs the ladder, one run at a time in this process: the daily run waits for a notice
+// sweep under way (it must not be lost for a day), a notice sweep gives way to any run (the
+// next comes in seconds). It wakes the sender when it queued anything. A failure is logged:
+// the next tick tries again from the same state.
+func (s *Scheduler) run(ctx context.Context, opts RunOptions, wait bool) (Plan, bool) {
+	if wait {
+		s.running.Lock()
+	} else if !s.running.TryLock() {
 		return Plan{}, false
 	}
 	defer s.running.Unlock()

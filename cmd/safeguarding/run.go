@@ -43,6 +43,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return tokensCommand(ctx, rest, getenv, stdout, stderr)
 	case "escalate":
 		return escalate(ctx, rest, getenv, stdout, stderr)
+	case "seed":
+		return seedCommand(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil
@@ -68,6 +70,8 @@ Commands:
   safeguarding tokens revoke ID         revoke a token (ID is the token's id, not its secret)
   safeguarding escalate [--as-of TIME] [--dry-run]
                                         run the escalation ladder now (or as of TIME) and print the plan
+  safeguarding seed --demo [--tokens FILE]
+                                        create demo users and releases; prints the path of the file holding their tokens
   safeguarding version                  print the version
   safeguarding help                     this text
 
