@@ -69,6 +69,9 @@ func email(e notify.Email) emailJSON {
 	if e.Status == notify.StatusPending {
 		out.NextAttemptAt = optionalTime(e.NextAttemptAt)
 	}
+	if out.Items == nil {
+		out.Items = []string{}
+	}
 	return out
 }
 

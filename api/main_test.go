@@ -21,7 +21,10 @@ import (
 	"github.com/probation/safeguarding/notify"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+func TestMain(m *testing.M) {
+	checkAnswersAgainstTheContract()
+	os.Exit(testenv.Main(m))
+}
 
 // caller is a user of the service as a client sees it: an id and a bearer token.
 type caller struct {

@@ -6,6 +6,7 @@ import "github.com/gin-gonic/gin"
 func (s *Server) routes(r *gin.Engine) {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	r.GET("/api/v1/openapi.json", s.openapi)
 	r.GET("/metrics", s.authenticate, s.adminOnly, s.metrics)
 
 	v1 := r.Group("/api/v1", s.authenticate, s.limitRate)
