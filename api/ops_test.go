@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -203,5 +204,40 @@ func TestWhileTheDatabaseIsDownTheAPIAnswers503AndRecoversWhenItIsBack(t *testin
 	}
 	if res, _ := get("/readyz"); res.StatusCode != http.StatusOK {
 		t.Errorf("/readyz after the outage: %d", res.StatusCode)
+	}
+}
+
+func TestAPanicIsAnswered500WithoutAStackTrace(t *testing.T) {
+	var logs lockedBuffer
+	svc := checks.NewService(checks.NewStore(testenv.Database(t)), testenv.At(t, "2026-11-24T09:00:00Z"),
+		checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}, testenv.Logger())
+	h, err := New(svc, slog.New(slog.NewTextHandler(&logs, nil)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A route that panics, added for this test only.
+	h.(interface {
+		GET(string, ...gin.HandlerFunc) gin.IRoutes
+	}).GET("/boom", func(*gin.Context) { panic("a secret in the panic") })
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	// A client of its own: /boom is not in the contract that checks the default client.
+	res, err := (&http.Client{}).Get(srv.URL + "/boom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(res.Body)
+	if res.StatusCode != http.StatusInternalServerError || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
+		t.Errorf("a panic answered %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	for _, leak := range []string{"goroutine", "a secret", ".go:"} {
+		if strings.Contains(b.String(), leak) {
+			t.Errorf("the answer leaks %q: %s", leak, b.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "a secret in the panic") || !strings.Contains(logs.String(), "goroutine") {
+		t.Error("the panic and its stack are not in the log")
 	}
 }
