@@ -49,4 +49,28 @@ func (s *Server) routes(r *gin.Engine) {
 	v1.GET("/outbox", s.adminOnly, s.listOutbox)
 	v1.GET("/outbox/:id", s.adminOnly, s.getOutboxEmail)
 	v1.POST("/outbox/:id/retry", s.adminOnly, s.retryOutboxEmail)
+
+	// The pages, for people in a browser. A session cookie stands for the token; every form
+	// carries the session's CSRF token.
+	r.GET("/assets/*filepath", s.assets)
+	r.GET("/sign-in", s.signInPage)
+	r.POST("/sign-in", s.signIn)
+	pages := r.Group("/", s.signedIn)
+	pages.GET("/", s.home)
+	pages.GET("/queue", s.queuePage)
+	pages.GET("/checks/:id", s.checkPage)
+	pages.GET("/releases", s.releasesPage)
+	pages.GET("/releases/new", s.newReleasePage)
+	pages.GET("/releases/:id", s.releasePage)
+	pages.GET("/dashboard", s.dashboardPage)
+	pages.GET("/reports/completion.csv", s.reportCSV(s.completionReport))
+	pages.GET("/reports/agencies.csv", s.reportCSV(s.agenciesReport))
+	pages.GET("/reports/upcoming.csv", s.reportCSV(s.upcomingReport))
+	forms := pages.Group("/", s.checkCSRF)
+	forms.POST("/sign-out", s.signOut)
+	forms.POST("/checks/:id/response", s.answerForm)
+	forms.POST("/checks/:id/request", s.checkForm("requested"))
+	forms.POST("/checks/:id/complete", s.checkForm("completed"))
+	forms.POST("/checks/:id/not-required", s.checkForm("not-required"))
+	forms.POST("/releases/new", s.newReleaseForm)
 }

@@ -16,7 +16,7 @@ func TestUnknownRoutesAndMethodsAreProblems(t *testing.T) {
 		path   string
 		status int
 	}{
-		{"an unknown path is not found", "", "GET", "/nope", 404},
+		{"an unknown path under /api is not found", "", "GET", "/api/nope", 404},
 		{"an unknown API path is not found, even with a token", e.admin.Token, "GET", "/api/v1/prisoners", 404},
 		{"an unknown API version is not found", e.admin.Token, "GET", "/api/v2/releases", 404},
 		{"a check action that does not exist is not found", e.admin.Token, "POST", "/api/v1/checks/" + "aaaaaaaaaaaaaaaaaaaaaaaa" + "/approve", 404},

@@ -8,12 +8,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -41,6 +43,9 @@ type Options struct {
 	RateBurst int
 	// RequestTimeout bounds each request (0: no bound).
 	RequestTimeout time.Duration
+	// SecureCookies marks the pages' cookies Secure: set it when the service is reached over
+	// https (the base URL says so).
+	SecureCookies bool
 }
 
 // Server holds what the handlers need.
@@ -49,6 +54,10 @@ type Server struct {
 	log     *slog.Logger
 	opts    Options
 	limiter *rateLimiter
+	pages   map[string]*template.Template
+
+	namesMu     sync.Mutex
+	agencyNames map[string]string
 }
 
 // New returns the HTTP handler of the service.
@@ -58,7 +67,11 @@ func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, err
 	if _, ok := log.Handler().(requestIDHandler); !ok {
 		log = slog.New(LogHandler(log.Handler()))
 	}
-	s := &Server{svc: svc, log: log, opts: opts}
+	s := &Server{svc: svc, log: log, opts: opts, agencyNames: map[string]string{}}
+	var err error
+	if s.pages, err = parsePages(s.templateFuncs()); err != nil {
+		return nil, err
+	}
 	if opts.RateLimit > 0 {
 		s.limiter = newRateLimiter(opts.RateLimit, max(opts.RateBurst, 1))
 	}
@@ -72,6 +85,10 @@ func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, err
 	r.ContextWithFallback = true
 	r.Use(s.requestID, s.logRequests, s.recover, s.limits, s.timeout)
 	r.NoRoute(func(c *gin.Context) {
+		if !strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			s.failPage(c, checks.ErrNotFound)
+			return
+		}
 		s.fail(c, &checks.Error{Code: checks.ENOTFOUND, Message: "no such endpoint: see /api/v1/openapi.json"})
 	})
 	r.NoMethod(func(c *gin.Context) {

@@ -44,6 +44,7 @@ const (
 	ResourceUser    = "user"
 	ResourceToken   = "token"
 	ResourceAgency  = "agency"
+	ResourceSession = "session"
 )
 
 // audit starts an entry about something actor did.
@@ -212,6 +213,8 @@ func (s *Store) collection(resource string) *mongo.Collection {
 		return s.users
 	case ResourceToken:
 		return s.tokens
+	case ResourceSession:
+		return s.sessions
 	}
 	return s.agencies
 }
@@ -250,7 +253,7 @@ func (s *Store) FlushAudit(ctx context.Context, resource, id string) error {
 // FlushAllAudit flushes every document with pending audit entries: what a crash left.
 func (s *Store) FlushAllAudit(ctx context.Context) (int, error) {
 	n := 0
-	for _, resource := range []string{ResourceRelease, ResourceCheck, ResourceUser, ResourceToken, ResourceAgency} {
+	for _, resource := range []string{ResourceRelease, ResourceCheck, ResourceUser, ResourceToken, ResourceAgency, ResourceSession} {
 		cur, err := s.collection(resource).Find(ctx, bson.M{"audit_pending.0": bson.M{"$exists": true}},
 			options.Find().SetProjection(bson.M{"_id": 1}))
 		if err != nil {
@@ -364,10 +367,10 @@ func (s *Service) Audit(ctx context.Context, actor User, in AuditFilter) (Page[A
 	}
 	switch in.Resource {
 	case "":
-	case ResourceRelease, ResourceCheck, ResourceUser, ResourceToken, ResourceAgency:
+	case ResourceRelease, ResourceCheck, ResourceUser, ResourceToken, ResourceAgency, ResourceSession:
 		q.Resource = in.Resource
 	default:
-		f.add("resource", "must be one of release, check, user, token, agency")
+		f.add("resource", "must be one of release, check, user, token, agency, session")
 	}
 	q.From = optionalTime(&f, "from", in.From, false)
 	q.To = optionalTime(&f, "to", in.To, true)

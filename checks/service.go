@@ -71,6 +71,10 @@ func (s *Service) Maintain(ctx context.Context) error {
 	if n > 0 {
 		s.log.InfoContext(ctx, "pending audit entries copied", "documents", n)
 	}
+	if err != nil {
+		return err
+	}
+	_, err = s.store.endExpiredSessions(ctx, s.now())
 	return err
 }
 

@@ -27,6 +27,7 @@ type Store struct {
 	agencies *mongo.Collection
 	users    *mongo.Collection
 	tokens   *mongo.Collection
+	sessions *mongo.Collection
 }
 
 // NewStore returns a store on db. Call EnsureIndexes once at start-up.
@@ -38,6 +39,7 @@ func NewStore(db *mongo.Database) *Store {
 		agencies: db.Collection("agencies"),
 		users:    db.Collection("users"),
 		tokens:   db.Collection("tokens"),
+		sessions: db.Collection("sessions"),
 	}
 }
 
@@ -69,6 +71,9 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		},
 		s.tokens: {
 			{Keys: keys("user_id")},
+		},
+		s.sessions: {
+			{Keys: keys("expires_at")},
 		},
 		s.agencies: {
 			{Keys: keys("kind", "_id")},

@@ -263,3 +263,23 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (User, error)
 	}
 	return u, err
 }
+
+// TeamCOMs lists the active COMs a manager may assign a release to: those of its teams (all
+// of them, for an admin).
+func (s *Service) TeamCOMs(ctx context.Context, actor User) ([]User, error) {
+	if actor.Role != RoleManager && actor.Role != RoleAdmin {
+		return nil, Errorf(EFORBIDDEN, "only managers and admins assign releases to COMs")
+	}
+	users, err := s.store.AllUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []User
+	for _, u := range users {
+		if u.Role == RoleCOM && u.Active && len(u.Teams) == 1 && (actor.Role == RoleAdmin || actor.InTeam(u.Teams[0])) {
+			out = append(out, u)
+		}
+	}
+	slices.SortFunc(out, func(a, b User) int { return strings.Compare(a.Teams[0]+a.Name, b.Teams[0]+b.Name) })
+	return out, nil
+}

@@ -166,6 +166,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Escalator: a.escalator, Outbox: a.outbox, Sender: a.sender,
 		Metrics: m.Handler(), Observe: m.ObserveRequest,
 		RateLimit: a.cfg.RateLimit, RateBurst: a.cfg.RateBurst, RequestTimeout: a.cfg.RequestTimeout,
+		SecureCookies: strings.HasPrefix(a.cfg.BaseURL, "https://"),
 	})
 	if err != nil {
 		return fmt.Errorf("trusted proxies: %w", err)

@@ -1,0 +1,307 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gin-gonic/gin/render"
+
+	"github.com/probation/safeguarding/checks"
+	"github.com/probation/safeguarding/web"
+)
+
+// The pages: server-rendered HTML with GOV.UK Frontend, for the people who will not use curl.
+// They call the same service as the API, with the same scope rules: out of scope is "Page
+// not found". A browser signs in with a personal token and gets a session cookie; every form
+// carries the session's CSRF token.
+
+const (
+	sessionCookie = "sg_session"
+	signInCookie  = "sg_signin"
+	keySession    = "session"
+)
+
+// pageData is what every page template gets.
+type pageData struct {
+	Title  string
+	User   *checks.User
+	Where  string
+	CSRF   string
+	Nav    []navItem
+	Notice string
+	Errors []formError
+	Data   any
+}
+
+type navItem struct {
+	Href, Text string
+	Current    bool
+}
+
+type formError struct {
+	Field string // the id of the input it is about
+	Text  string
+}
+
+// parsePages parses every page template with the layout, once.
+func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
+	names, err := fs.Glob(web.Templates(), "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*template.Template{}
+	for _, name := range names {
+		page := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")
+		if page == "layout" {
+			continue
+		}
+		t, err := template.New(page).Funcs(funcs).ParseFS(web.Templates(), "templates/layout.html", name)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", name, err)
+		}
+		out[page] = t
+	}
+	return out, nil
+}
+
+// render answers a page.
+func (s *Server) render(c *gin.Context, status int, page string, d pageData) {
+	if u, ok := c.Get(keyUser); ok {
+		user := u.(checks.User)
+		d.User = &user
+		d.Where = s.where(c, user)
+		d.Nav = navFor(user, c.Request.URL.Path)
+	}
+	if sess, ok := c.Get(keySession); ok && d.CSRF == "" {
+		d.CSRF = sess.(checks.Session).CSRF
+	}
+	c.Header("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	c.Render(status, render.HTML{Template: s.pages[page], Name: "layout", Data: d})
+}
+
+// where describes a user's teams or agency, for the header.
+func (s *Server) where(c *gin.Context, u checks.User) string {
+	switch u.Role {
+	case checks.RoleLiaison:
+		if a, err := s.svc.Agency(c.Request.Context(), u.Agency); err == nil {
+			return a.Name
+		}
+		return u.Agency
+	case checks.RoleCOM, checks.RoleManager:
+		return "team " + strings.Join(u.Teams, ", ")
+	}
+	return ""
+}
+
+func navFor(u checks.User, path string) []navItem {
+	var items []navItem
+	switch u.Role {
+	case checks.RoleLiaison:
+		items = []navItem{{Href: "/queue", Text: "Requests"}}
+	case checks.RoleCOM:
+		items = []navItem{{Href: "/releases", Text: "Releases"}, {Href: "/releases/new", Text: "Record a release"}}
+	case checks.RoleManager, checks.RoleAdmin:
+		items = []navItem{{Href: "/dashboard", Text: "What is late"}, {Href: "/releases", Text: "Releases"}, {Href: "/releases/new", Text: "Record a release"}}
+	}
+	for i := range items {
+		items[i].Current = path == items[i].Href
+	}
+	return items
+}
+
+// message answers a page with a heading and a few lines: not found, not allowed, a fault.
+func (s *Server) message(c *gin.Context, status int, title string, lines ...string) {
+	s.render(c, status, "message", pageData{Title: title, Data: struct{ Lines []string }{lines}})
+	c.Abort()
+}
+
+// failPage answers an error of the service as a page. Out of scope is "Page not found",
+// like a page that does not exist.
+func (s *Server) failPage(c *gin.Context, err error) {
+	switch checks.ErrorCode(err) {
+	case checks.ENOTFOUND, checks.EMALFORMED:
+		s.message(c, http.StatusNotFound, "Page not found", "If you typed the web address, check it is correct.",
+			"If you followed a link, the page may be for another team or agency.")
+	case checks.EFORBIDDEN:
+		s.message(c, http.StatusForbidden, "You cannot do this", "Your role does not allow it.")
+	case checks.EUNAUTHORIZED:
+		c.Redirect(http.StatusSeeOther, "/sign-in")
+		c.Abort()
+	case checks.EUNAVAILABLE:
+		c.Header("Retry-After", "5")
+		s.message(c, http.StatusServiceUnavailable, "Sorry, the service is unavailable", "Try again in a few minutes. Nothing you sent has been lost.")
+	default:
+		s.log.ErrorContext(c.Request.Context(), "page failed", "error", err.Error())
+		s.message(c, http.StatusInternalServerError, "Sorry, there is a problem with the service",
+			"It has been logged with reference "+requestID(c)+". Try again later.")
+	}
+}
+
+// signedIn requires a session for a page. A browser following a link from a webmail page
+// does not send the SameSite=Strict cookie, so a first visit without it is sent once more
+// from this site (a same-site navigation, which does) before the sign-in page is shown.
+func (s *Server) signedIn(c *gin.Context) {
+	secret, _ := c.Cookie(sessionCookie)
+	if secret != "" {
+		u, sess, err := s.svc.SessionUser(c.Request.Context(), secret)
+		if err == nil {
+			c.Set(keyUser, u)
+			c.Set(keySession, sess)
+			c.Next()
+			return
+		}
+		if checks.ErrorCode(err) != checks.EUNAUTHORIZED {
+			s.failPage(c, err)
+			return
+		}
+	}
+	if c.Request.Method != http.MethodGet {
+		s.message(c, http.StatusForbidden, "You are not signed in", "Your session may have ended. Sign in and try again.")
+		return
+	}
+	next := c.Request.URL.RequestURI()
+	if c.Query("hop") == "" {
+		hop := *c.Request.URL
+		q := hop.Query()
+		q.Set("hop", "1")
+		hop.RawQuery = q.Encode()
+		c.Header("Cache-Control", "no-store")
+		c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">`+
+			`<meta http-equiv="refresh" content="0;url=`+template.HTMLEscapeString(hop.RequestURI())+`">`+
+			`<title>Opening the page – Safeguarding checks</title></head><body><main><h1>Opening the page</h1>`+
+			`<p><a href="`+template.HTMLEscapeString(hop.RequestURI())+`">Continue</a></p></main></body></html>`))
+		c.Abort()
+		return
+	}
+	q := c.Request.URL.Query()
+	q.Del("hop")
+	u := *c.Request.URL
+	u.RawQuery = q.Encode()
+	next = u.RequestURI()
+	c.Redirect(http.StatusSeeOther, "/sign-in?next="+url.QueryEscape(next))
+	c.Abort()
+}
+
+// checkCSRF refuses a form without the session's CSRF token.
+func (s *Server) checkCSRF(c *gin.Context) {
+	sess := c.MustGet(keySession).(checks.Session)
+	if !checks.ValidCSRF(sess.CSRF, c.PostForm("csrf_token")) {
+		s.message(c, http.StatusForbidden, "The form could not be sent",
+			"It did not carry this session's security token. Go back, reload the page and try again.")
+		return
+	}
+	c.Next()
+}
+
+// safeNext keeps a redirect on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) cookie(c *gin.Context, name, value string, maxAge int, path string) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: name, Value: value, Path: path, MaxAge: maxAge,
+		HttpOnly: true, Secure: s.opts.SecureCookies, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (s *Server) signInPage(c *gin.Context) {
+	if secret, _ := c.Cookie(sessionCookie); secret != "" {
+		if _, _, err := s.svc.SessionUser(c.Request.Context(), secret); err == nil {
+			c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
+			return
+		}
+	}
+	s.showSignIn(c, http.StatusOK, c.Query("next"), nil)
+}
+
+// showSignIn renders the sign-in form with a fresh CSRF token, kept in a cookie until the
+// form comes back (there is no session yet to keep it in).
+func (s *Server) showSignIn(c *gin.Context, status int, next string, errs []formError) {
+	csrf := checks.NewCSRF()
+	s.cookie(c, signInCookie, csrf, 3600, "/sign-in")
+	s.render(c, status, "sign-in", pageData{Title: "Sign in", CSRF: csrf, Errors: errs, Data: struct{ Next string }{next}})
+}
+
+func (s *Server) signIn(c *gin.Context) {
+	want, _ := c.Cookie(signInCookie)
+	if !checks.ValidCSRF(want, c.PostForm("csrf_token")) {
+		s.message(c, http.StatusForbidden, "The form could not be sent",
+			"It did not carry its security token. Go back, reload the page and try again.")
+		return
+	}
+	next := c.PostForm("next")
+	_, _, secret, err := s.svc.SignIn(c.Request.Context(), strings.TrimSpace(c.PostForm("token")))
+	if checks.ErrorCode(err) == checks.EUNAUTHORIZED {
+		s.showSignIn(c, http.StatusUnauthorized, next, []formError{{"token", "Enter a valid token: it may be mistyped, revoked, or for a deactivated user"}})
+		return
+	}
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.cookie(c, signInCookie, "", -1, "/sign-in")
+	s.cookie(c, sessionCookie, secret, int(checks.SessionLength/time.Second), "/")
+	c.Redirect(http.StatusSeeOther, safeNext(next))
+}
+
+func (s *Server) signOut(c *gin.Context) {
+	if err := s.svc.SignOut(c.Request.Context(), actor(c), c.MustGet(keySession).(checks.Session)); err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.cookie(c, sessionCookie, "", -1, "/")
+	c.Redirect(http.StatusSeeOther, "/sign-in")
+}
+
+// home sends each role to its own first page.
+func (s *Server) home(c *gin.Context) {
+	switch actor(c).Role {
+	case checks.RoleLiaison:
+		c.Redirect(http.StatusSeeOther, "/queue")
+	case checks.RoleManager, checks.RoleAdmin:
+		c.Redirect(http.StatusSeeOther, "/dashboard")
+	default:
+		c.Redirect(http.StatusSeeOther, "/releases")
+	}
+}
+
+// notices are the success messages a redirect after a form asks for.
+func notice(c *gin.Context) string {
+	return map[string]string{
+		"answered":     "Your answer was sent to probation",
+		"requested":    "The check was requested: its agency is told by email",
+		"completed":    "The check is completed",
+		"not-required": "The check is marked as not required",
+		"recorded":     "The release is recorded, with both of its checks",
+	}[c.Query("notice")]
+}
+
+// assets serves GOV.UK Frontend's files and ours, which change only with the binary.
+func (s *Server) assets(c *gin.Context) {
+	p := strings.TrimPrefix(c.Param("filepath"), "/")
+	files := web.GOVUK()
+	if rest, ok := strings.CutPrefix(p, "app/"); ok {
+		files, p = web.App(), rest
+	}
+	if p == "" || strings.Contains(p, "..") {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	if _, err := fs.Stat(files, p); errors.Is(err, fs.ErrNotExist) {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=3600")
+	c.FileFromFS(p, http.FS(files))
+}

@@ -1,0 +1,363 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/probation/safeguarding/checks"
+)
+
+// Probation's pages: the team's releases, one release with its checks, recording a release,
+// and the managers' figures.
+
+type releaseRow struct {
+	ID, CRN, Name, Team string
+	ReleaseDate         checks.Date
+	WorkdaysLeft        int
+	Cancelled           bool
+	Cells               []checkCell
+	overdue, unrequested bool
+}
+
+type checkCell struct {
+	Status   checks.Status
+	Overdue  bool
+	DueLabel string
+	Due      checks.Date
+}
+
+func (s *Server) releasesPage(c *gin.Context) {
+	u := actor(c)
+	if u.Role == checks.RoleLiaison {
+		s.failPage(c, checks.ErrNotFound)
+		return
+	}
+	var all []checks.Release
+	f := checks.ReleaseFilter{Limit: 200}
+	for {
+		page, err := s.svc.Releases(c.Request.Context(), u, f)
+		if err != nil {
+			s.failPage(c, err)
+			return
+		}
+		all = append(all, page.Items...)
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	today := s.svc.Today()
+	rows := make([]releaseRow, 0, len(all))
+	for _, r := range all {
+		row := releaseRow{ID: r.ID, CRN: r.CRN, Name: r.FullName, Team: r.Team, ReleaseDate: r.ReleaseDate,
+			WorkdaysLeft: s.svc.Deadlines().WorkdaysToRelease(today, r.ReleaseDate), Cancelled: r.Status == checks.ReleaseCancelled}
+		for _, t := range checks.CheckTypes() {
+			var cell checkCell
+			for _, ch := range r.Checks {
+				if ch.Type == t && !ch.Superseded() {
+					cell = checkCell{Status: ch.Status, Overdue: ch.Overdue(today), DueLabel: "answer due", Due: ch.DueDate}
+					if ch.Status == checks.StatusRequired {
+						cell.DueLabel, cell.Due = "request by", ch.RequestBy
+						row.unrequested = true
+					}
+					row.overdue = row.overdue || cell.Overdue
+				}
+			}
+			row.Cells = append(row.Cells, cell)
+		}
+		rows = append(rows, row)
+	}
+	// Overdue first, then not yet requested, then the soonest release; cancelled ones last.
+	rank := func(r releaseRow) int {
+		switch {
+		case r.Cancelled:
+			return 3
+		case r.overdue:
+			return 0
+		case r.unrequested:
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(rows, func(a, b releaseRow) int {
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a.ReleaseDate.String(), b.ReleaseDate.String())
+	})
+	scope := "All teams"
+	if u.Role != checks.RoleAdmin {
+		scope = "Team " + strings.Join(u.Teams, ", ")
+	}
+	s.render(c, http.StatusOK, "releases", pageData{Title: "Releases", Notice: notice(c), Data: struct {
+		Scope     string
+		CanCreate bool
+		Rows      []releaseRow
+	}{scope, true, rows}})
+}
+
+type checkPanel struct {
+	Check                                 checks.Check
+	Overdue                               bool
+	CanRequest, CanComplete, CanNotRequire bool
+}
+
+func (s *Server) releasePage(c *gin.Context) {
+	r, err := s.svc.Release(c.Request.Context(), actor(c), c.Param("id"))
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.renderRelease(c, http.StatusOK, r, nil, nil)
+}
+
+func (s *Server) renderRelease(c *gin.Context, status int, r checks.Release, errs []formError, typed map[string]string) {
+	u := actor(c)
+	staff := u.Role == checks.RoleCOM || u.Role == checks.RoleManager
+	today := s.svc.Today()
+	var panels []checkPanel
+	// Current checks first, then those superseded by an address change.
+	for _, superseded := range []bool{false, true} {
+		for _, ch := range r.Checks {
+			if ch.Superseded() != superseded {
+				continue
+			}
+			panels = append(panels, checkPanel{Check: ch, Overdue: ch.Overdue(today),
+				CanRequest:    staff && ch.Status == checks.StatusRequired,
+				CanComplete:   staff && ch.Status == checks.StatusResponded,
+				CanNotRequire: staff && ch.Status == checks.StatusRequired})
+		}
+	}
+	if typed == nil {
+		typed = map[string]string{}
+	}
+	s.render(c, status, "release", pageData{Title: r.FullName + " (" + r.CRN + ")", Notice: notice(c), Errors: errs,
+		Data: map[string]any{"Release": r, "Checks": panels, "Typed": typed,
+			"WorkdaysLeft": s.svc.Deadlines().WorkdaysToRelease(today, r.ReleaseDate)}})
+}
+
+// checkForm runs a COM's transition from the release page and goes back to it.
+func (s *Server) checkForm(action string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, u, id := c.Request.Context(), actor(c), c.Param("id")
+		var ch checks.Check
+		var err error
+		field, typed := "", ""
+		switch action {
+		case "requested":
+			ch, err = s.svc.RequestCheck(ctx, u, id, nil, "")
+		case "completed":
+			field, typed = "note-"+id, c.PostForm("note")
+			ch, err = s.svc.CompleteCheck(ctx, u, id, nil, typed)
+		case "not-required":
+			field, typed = "reason-"+id, c.PostForm("reason")
+			ch, err = s.svc.MarkNotRequired(ctx, u, id, nil, typed)
+		}
+		switch checks.ErrorCode(err) {
+		case checks.EINVALID, checks.ECONFLICT:
+			current, rerr := s.svc.Check(ctx, u, id)
+			if rerr != nil {
+				s.failPage(c, rerr)
+				return
+			}
+			r, rerr := s.svc.Release(ctx, u, current.ReleaseID)
+			if rerr != nil {
+				s.failPage(c, rerr)
+				return
+			}
+			errs := formErrors(err, map[string]string{"note": "Enter what the answer changes", "reason": "Enter why the check is not required"})
+			for i := range errs {
+				if errs[i].Field == "note" || errs[i].Field == "reason" || errs[i].Field == "" {
+					errs[i].Field = field
+				}
+			}
+			if checks.ErrorCode(err) == checks.ECONFLICT {
+				errs = []formError{{"check-" + id, fmt.Sprintf("This check is now %s: reload the page to see what changed", strings.ReplaceAll(string(current.Status), "_", " "))}}
+			}
+			status := http.StatusUnprocessableEntity
+			if checks.ErrorCode(err) == checks.ECONFLICT {
+				status = http.StatusConflict
+			}
+			s.renderRelease(c, status, r, errs, map[string]string{field: typed})
+			return
+		case "":
+		default:
+			s.failPage(c, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/releases/"+ch.ReleaseID+"?notice="+action+"#check-"+ch.ID)
+	}
+}
+
+// The form to record a release.
+
+func (s *Server) newReleasePage(c *gin.Context) {
+	if actor(c).Role == checks.RoleLiaison {
+		s.failPage(c, checks.ErrNotFound)
+		return
+	}
+	s.renderNewRelease(c, http.StatusOK, map[string]string{}, nil)
+}
+
+func (s *Server) renderNewRelease(c *gin.Context, status int, form map[string]string, errs []formError) {
+	ctx, u := c.Request.Context(), actor(c)
+	data := map[string]any{"Form": form}
+	for kind, key := range map[checks.AgencyKind]string{checks.KindPolice: "Police", checks.KindChildrensServices: "Authorities"} {
+		var opts []option
+		f := checks.AgencyFilter{Kind: string(kind), Active: "true", Limit: 200}
+		for {
+			page, err := s.svc.Agencies(ctx, f)
+			if err != nil {
+				s.failPage(c, err)
+				return
+			}
+			for _, a := range page.Items {
+				opts = append(opts, option{a.Code, a.Name})
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			f.Cursor = page.NextCursor
+		}
+		data[key] = opts
+	}
+	if u.Role != checks.RoleCOM {
+		coms, err := s.svc.TeamCOMs(ctx, u)
+		if err != nil {
+			s.failPage(c, err)
+			return
+		}
+		teams := map[string]bool{}
+		var comOpts, teamOpts []option
+		for _, m := range coms {
+			comOpts = append(comOpts, option{m.ID, m.Name + " (team " + m.Teams[0] + ")"})
+			teams[m.Teams[0]] = true
+		}
+		for _, t := range u.Teams {
+			teams[t] = true
+		}
+		for t := range teams {
+			teamOpts = append(teamOpts, option{t, t})
+		}
+		slices.SortFunc(teamOpts, func(a, b option) int { return strings.Compare(a.Value, b.Value) })
+		data["Teams"], data["COMs"] = teamOpts, comOpts
+	}
+	s.render(c, status, "new-release", pageData{Title: "Record a release", Errors: errs, Data: data})
+}
+
+func (s *Server) newReleaseForm(c *gin.Context) {
+	form := map[string]string{}
+	for _, k := range []string{"full_name", "crn", "noms_number", "prison_code", "police_force", "local_authority", "team", "com_id",
+		"date_of_birth-day", "date_of_birth-month", "date_of_birth-year", "release_date-day", "release_date-month", "release_date-year"} {
+		form[k] = strings.TrimSpace(c.PostForm(k))
+	}
+	in := checks.ReleaseInput{
+		CRN: form["crn"], NOMSNumber: form["noms_number"], FullName: form["full_name"], PrisonCode: form["prison_code"],
+		PoliceForce: form["police_force"], LocalAuthority: form["local_authority"], Team: form["team"], COMID: form["com_id"],
+		DateOfBirth: dateFromParts(form, "date_of_birth"), ReleaseDate: dateFromParts(form, "release_date"),
+	}
+	r, err := s.svc.CreateRelease(c.Request.Context(), actor(c), in)
+	if checks.ErrorCode(err) == checks.EINVALID || checks.ErrorCode(err) == checks.ECONFLICT {
+		errs := formErrors(err, map[string]string{
+			"full_name": "Enter the person's full name", "crn": "Enter the CRN: one letter and six digits, for example X123456",
+			"noms_number": "Enter the prison number: a letter, four digits and two letters, for example A1234BC",
+			"prison_code": "Enter the prison's three-letter code, for example LEI",
+			"police_force": "Choose the police force for the release address", "local_authority": "Choose the children's services for the release address",
+		})
+		for i := range errs {
+			if errs[i].Field == "date_of_birth" || errs[i].Field == "release_date" {
+				errs[i].Field += "-day"
+			}
+		}
+		s.renderNewRelease(c, http.StatusUnprocessableEntity, form, errs)
+		return
+	}
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/releases/"+r.ID+"?notice=recorded")
+}
+
+// dateFromParts joins a GOV.UK date input's day, month and year into YYYY-MM-DD (or "" when
+// all are empty, so the service says the date is required).
+func dateFromParts(form map[string]string, name string) string {
+	d, m, y := form[name+"-day"], form[name+"-month"], form[name+"-year"]
+	if d == "" && m == "" && y == "" {
+		return ""
+	}
+	pad := func(s string) string {
+		if len(s) == 1 {
+			return "0" + s
+		}
+		return s
+	}
+	return y + "-" + pad(m) + "-" + pad(d)
+}
+
+// The managers' figures.
+
+type completionRow struct {
+	Team    string
+	Figures checks.TypeFigures
+}
+
+func (s *Server) dashboardPage(c *gin.Context) {
+	ctx, u := c.Request.Context(), actor(c)
+	if u.Role == checks.RoleLiaison {
+		s.failPage(c, checks.ErrNotFound)
+		return
+	}
+	today := s.svc.Today()
+	from, to := c.DefaultQuery("from", today.AddDays(-91).String()), c.DefaultQuery("to", today.String())
+	scope := checks.ReportScope{From: from, To: to}
+	data := map[string]any{"From": from, "To": to}
+	var errs []formError
+	completion, err := s.svc.Completion(ctx, u, scope)
+	switch checks.ErrorCode(err) {
+	case "":
+		var rows []completionRow
+		for _, f := range completion.Types {
+			rows = append(rows, completionRow{"All your teams", f})
+		}
+		for _, t := range completion.ByTeam {
+			for _, f := range t.Types {
+				rows = append(rows, completionRow{t.Team, f})
+			}
+		}
+		data["Completion"], data["CompletionRows"] = completion, rows
+		if agencies, err := s.svc.AgencyFigures(ctx, u, scope); err == nil {
+			data["Agencies"] = agencies
+		}
+	case checks.EINVALID:
+		errs = formErrors(err, nil)
+	default:
+		s.failPage(c, err)
+		return
+	}
+	upcoming, err := s.svc.Upcoming(ctx, u, 10, "")
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	data["Upcoming"] = upcoming
+	status := http.StatusOK
+	if errs != nil {
+		status = http.StatusUnprocessableEntity
+	}
+	s.render(c, status, "dashboard", pageData{Title: "What is late", Errors: errs, Data: data})
+}
+
+// reportCSV serves a report's CSV to a signed-in browser, through the API's handler.
+func (s *Server) reportCSV(handler gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		q := c.Request.URL.Query()
+		q.Set("format", "csv")
+		c.Request.URL.RawQuery = q.Encode()
+		handler(c)
+	}
+}
