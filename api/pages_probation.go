@@ -15,11 +15,11 @@ import (
 // and the managers' figures.
 
 type releaseRow struct {
-	ID, CRN, Name, Team string
-	ReleaseDate         checks.Date
-	WorkdaysLeft        int
-	Cancelled           bool
-	Cells               []checkCell
+	ID, CRN, Name, Team  string
+	ReleaseDate          checks.Date
+	WorkdaysLeft         int
+	Cancelled            bool
+	Cells                []checkCell
 	overdue, unrequested bool
 }
 
@@ -101,8 +101,8 @@ func (s *Server) releasesPage(c *gin.Context) {
 }
 
 type checkPanel struct {
-	Check                                 checks.Check
-	Overdue                               bool
+	Check                                  checks.Check
+	Overdue                                bool
 	CanRequest, CanComplete, CanNotRequire bool
 }
 
@@ -264,8 +264,8 @@ func (s *Server) newReleaseForm(c *gin.Context) {
 	if checks.ErrorCode(err) == checks.EINVALID || checks.ErrorCode(err) == checks.ECONFLICT {
 		errs := formErrors(err, map[string]string{
 			"full_name": "Enter the person's full name", "crn": "Enter the CRN: one letter and six digits, for example X123456",
-			"noms_number": "Enter the prison number: a letter, four digits and two letters, for example A1234BC",
-			"prison_code": "Enter the prison's three-letter code, for example LEI",
+			"noms_number":  "Enter the prison number: a letter, four digits and two letters, for example A1234BC",
+			"prison_code":  "Enter the prison's three-letter code, for example LEI",
 			"police_force": "Choose the police force for the release address", "local_authority": "Choose the children's services for the release address",
 		})
 		for i := range errs {
