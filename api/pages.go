@@ -30,14 +30,16 @@ const (
 
 // pageData is what every page template gets.
 type pageData struct {
-	Title  string
-	User   *checks.User
-	Where  string
-	CSRF   string
-	Nav    []navItem
-	Notice string
-	Errors []formError
-	Data   any
+	Title string
+	// Refresh, when set, reloads the page at once from this address (see signInPage).
+	Refresh string
+	User    *checks.User
+	Where   string
+	CSRF    string
+	Nav     []navItem
+	Notice  string
+	Errors  []formError
+	Data    any
 }
 
 type navItem struct {
@@ -144,9 +146,8 @@ func (s *Server) failPage(c *gin.Context, err error) {
 	}
 }
 
-// signedIn requires a session for a page. A browser following a link from a webmail page
-// does not send the SameSite=Strict cookie, so a first visit without it is sent once more
-// from this site (a same-site navigation, which does) before the sign-in page is shown.
+// signedIn requires a session for a page: without one, a GET goes to the sign-in page, which
+// comes back here once signed in.
 func (s *Server) signedIn(c *gin.Context) {
 	secret, _ := c.Cookie(sessionCookie)
 	if secret != "" {
@@ -166,26 +167,7 @@ func (s *Server) signedIn(c *gin.Context) {
 		s.message(c, http.StatusForbidden, "You are not signed in", "Your session may have ended. Sign in and try again.")
 		return
 	}
-	next := c.Request.URL.RequestURI()
-	if c.Query("hop") == "" {
-		hop := *c.Request.URL
-		q := hop.Query()
-		q.Set("hop", "1")
-		hop.RawQuery = q.Encode()
-		c.Header("Cache-Control", "no-store")
-		c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">`+
-			`<meta http-equiv="refresh" content="0;url=`+template.HTMLEscapeString(hop.RequestURI())+`">`+
-			`<title>Opening the page – Safeguarding checks</title></head><body><main><h1>Opening the page</h1>`+
-			`<p><a href="`+template.HTMLEscapeString(hop.RequestURI())+`">Continue</a></p></main></body></html>`))
-		c.Abort()
-		return
-	}
-	q := c.Request.URL.Query()
-	q.Del("hop")
-	u := *c.Request.URL
-	u.RawQuery = q.Encode()
-	next = u.RequestURI()
-	c.Redirect(http.StatusSeeOther, "/sign-in?next="+url.QueryEscape(next))
+	c.Redirect(http.StatusSeeOther, "/sign-in?next="+url.QueryEscape(c.Request.URL.RequestURI()))
 	c.Abort()
 }
 
@@ -215,22 +197,34 @@ func (s *Server) cookie(c *gin.Context, name, value string, maxAge int, path str
 	})
 }
 
+// signInPage shows the sign-in form, or goes on to next for a browser already signed in.
+//
+// A browser following a link from a webmail page does not send the SameSite=Strict session
+// cookie on that navigation, so a signed-in user would be asked to sign in again. The form
+// therefore reloads itself once (hop=1): a navigation started by this site's own page, which
+// does send the cookie.
 func (s *Server) signInPage(c *gin.Context) {
+	next := c.Query("next")
 	if secret, _ := c.Cookie(sessionCookie); secret != "" {
 		if _, _, err := s.svc.SessionUser(c.Request.Context(), secret); err == nil {
-			c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
+			c.Redirect(http.StatusSeeOther, safeNext(next))
 			return
 		}
 	}
-	s.showSignIn(c, http.StatusOK, c.Query("next"), nil)
+	refresh := ""
+	if c.Query("hop") == "" {
+		refresh = "/sign-in?hop=1&next=" + url.QueryEscape(next)
+	}
+	s.showSignIn(c, http.StatusOK, next, refresh, nil)
 }
 
 // showSignIn renders the sign-in form with a fresh CSRF token, kept in a cookie until the
 // form comes back (there is no session yet to keep it in).
-func (s *Server) showSignIn(c *gin.Context, status int, next string, errs []formError) {
+func (s *Server) showSignIn(c *gin.Context, status int, next, refresh string, errs []formError) {
 	csrf := checks.NewCSRF()
 	s.cookie(c, signInCookie, csrf, 3600, "/sign-in")
-	s.render(c, status, "sign-in", pageData{Title: "Sign in", CSRF: csrf, Errors: errs, Data: struct{ Next string }{next}})
+	s.render(c, status, "sign-in", pageData{Title: "Sign in", CSRF: csrf, Errors: errs, Refresh: refresh,
+		Data: struct{ Next string }{next}})
 }
 
 func (s *Server) signIn(c *gin.Context) {
@@ -243,7 +237,7 @@ func (s *Server) signIn(c *gin.Context) {
 	next := c.PostForm("next")
 	_, _, secret, err := s.svc.SignIn(c.Request.Context(), strings.TrimSpace(c.PostForm("token")))
 	if checks.ErrorCode(err) == checks.EUNAUTHORIZED {
-		s.showSignIn(c, http.StatusUnauthorized, next, []formError{{"token", "Enter a valid token: it may be mistyped, revoked, or for a deactivated user"}})
+		s.showSignIn(c, http.StatusUnauthorized, next, "", []formError{{"token", "Enter a valid token: it may be mistyped, revoked, or for a deactivated user"}})
 		return
 	}
 	if err != nil {
