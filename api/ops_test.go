@@ -123,8 +123,6 @@ func TestEveryLogLineOfARequestCarriesItsIDAndNoPersonalData(t *testing.T) {
 type outageEnv struct {
 	dir    string
 	server *embedded.Server
-	url    string
-	token  string
 }
 
 func TestWhileTheDatabaseIsDownTheAPIAnswers503AndRecoversWhenItIsBack(t *testing.T) {

@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,16 +142,6 @@ func (f *fixture) received() []testenv.Message {
 	msgs := f.smtp.Messages()
 	f.smtp.Reset()
 	return msgs
-}
-
-// recipients returns the sorted addresses of the messages.
-func recipients(msgs []testenv.Message) []string {
-	var out []string
-	for _, m := range msgs {
-		out = append(out, m.To...)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // headline says which rung a message is about, by the sentence its first line carries.
