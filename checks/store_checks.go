@@ -308,7 +308,13 @@ func (s *Store) OpenChecks(ctx context.Context, statuses []Status, fn func(Check
 	for _, st := range statuses {
 		in = append(in, string(st))
 	}
-	cur, err := s.checks.Find(ctx, bson.M{"status": bson.M{"$in": in}}, options.Find().SetBatchSize(500))
+	return s.streamChecks(ctx, bson.M{"status": bson.M{"$in": in}}, options.Find(), fn)
+}
+
+// streamChecks passes the checks a find returns to fn one by one, in batches of 500, so that
+// a run over every open check never holds them all.
+func (s *Store) streamChecks(ctx context.Context, filter bson.M, opts *options.FindOptionsBuilder, fn func(Check) error) error {
+	cur, err := s.checks.Find(ctx, filter, opts.SetBatchSize(500))
 	if err != nil {
 		return storeError(err)
 	}
@@ -384,21 +390,7 @@ func (s *Store) ReportChecks(ctx context.Context, q ReportQuery, fn func(Check) 
 	if q.OpenOnly {
 		f["status"] = bson.M{"$in": bson.A{string(StatusRequired), string(StatusRequested), string(StatusResponded)}}
 	}
-	cur, err := s.checks.Find(ctx, f, options.Find().SetBatchSize(500).SetSort(keys("release_date", "_id")))
-	if err != nil {
-		return storeError(err)
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var d checkDoc
-		if err := cur.Decode(&d); err != nil {
-			return storeError(err)
-		}
-		if err := fn(d.toCheck()); err != nil {
-			return err
-		}
-	}
-	return storeError(cur.Err())
+	return s.streamChecks(ctx, f, options.Find().SetSort(keys("release_date", "_id")), fn)
 }
 
 // CheckCount is how many checks have one status and type.
