@@ -133,6 +133,12 @@ func (s *Server) failPage(c *gin.Context, err error) {
 			"If you followed a link, the page may be for another team or agency.")
 	case checks.EFORBIDDEN:
 		s.message(c, http.StatusForbidden, "You cannot do this", "Your role does not allow it.")
+	case checks.ECONFLICT, checks.EPRECONDITION:
+		// Someone else got there first, or the page was out of date: say what, plainly.
+		var e *checks.Error
+		errors.As(err, &e)
+		s.message(c, http.StatusConflict, "This has already changed",
+			"It could not be done: "+e.Message+".", "Go back and reload the page to see where things stand.")
 	case checks.EUNAUTHORIZED:
 		c.Redirect(http.StatusSeeOther, "/sign-in")
 		c.Abort()

@@ -136,3 +136,24 @@ func TestSigningOutEndsTheSession(t *testing.T) {
 		t.Errorf("after signing out the old cookie still opens the page: %d", res.status)
 	}
 }
+
+func TestAnsweringTwiceSaysTheCheckHasAlreadyChanged(t *testing.T) {
+	e := newEnv(t)
+	r := e.createRelease(t, e.com, nil)
+	da := checkOf(t, r, "domestic_abuse")
+	e.act(t, e.com, da.ID, "request", nil)
+	session := e.signInWithForm(t, e.police.Token)
+	page := e.page(t, "GET", "/checks/"+da.ID, nil, session)
+	m := csrfField.FindStringSubmatch(page.body)
+	if page.status != http.StatusOK || m == nil {
+		t.Fatalf("the request page: %d", page.status)
+	}
+	answer := url.Values{"csrf_token": {m[1]}, "outcome": {"no_information"}}
+	if res := e.page(t, "POST", "/checks/"+da.ID+"/response", answer, session); res.status != http.StatusSeeOther {
+		t.Fatalf("the first answer: %d %s", res.status, res.body)
+	}
+	res := e.page(t, "POST", "/checks/"+da.ID+"/response", answer, session)
+	if res.status != http.StatusConflict || !strings.Contains(res.body, "This has already changed") {
+		t.Errorf("the second answer: %d, want 409 saying the check already changed", res.status)
+	}
+}
