@@ -93,9 +93,11 @@ func (s *Server) runEscalations(c *gin.Context) {
 	opts := notify.RunOptions{DryRun: b.DryRun}
 	if b.AsOf != "" {
 		t, err := time.Parse(time.RFC3339, b.AsOf)
-		if err != nil {
+		// A run stands at a time in this century: beyond, the ladder means nothing and some
+		// years cannot even be written back as JSON.
+		if err != nil || t.Year() < 2000 || t.Year() > 2099 {
 			s.fail(c, &checks.Error{Code: checks.EINVALID, Message: "the request has invalid fields",
-				Fields: []checks.FieldError{{Field: "as_of", Reason: "must be an RFC 3339 time, e.g. 2027-01-04T07:00:00Z"}}})
+				Fields: []checks.FieldError{{Field: "as_of", Reason: "must be an RFC 3339 time in 2000 to 2099, e.g. 2027-01-04T07:00:00Z"}}})
 			return
 		}
 		opts.AsOf = t

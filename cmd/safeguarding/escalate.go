@@ -23,8 +23,8 @@ func escalate(ctx context.Context, args []string, getenv func(string) string, st
 	var at time.Time
 	if *asOf != "" {
 		var err error
-		if at, err = time.Parse(time.RFC3339, *asOf); err != nil {
-			return usageError("--as-of %q is not an RFC 3339 time such as 2027-01-04T07:00:00Z", *asOf)
+		if at, err = time.Parse(time.RFC3339, *asOf); err != nil || at.Year() < 2000 || at.Year() > 2099 {
+			return usageError("--as-of %q is not an RFC 3339 time in 2000 to 2099, such as 2027-01-04T07:00:00Z", *asOf)
 		}
 	}
 	a, err := c.open(ctx, getenv)
