@@ -17,13 +17,12 @@ type Service struct {
 	clock     Clock
 	deadlines Deadlines
 	log       *slog.Logger
-	tokens    *tokenCache
 }
 
 // NewService returns a service on store, telling the time with clock and computing deadlines
 // with deadlines.
 func NewService(store *Store, clock Clock, deadlines Deadlines, log *slog.Logger) *Service {
-	return &Service{store: store, clock: clock, deadlines: deadlines, log: log, tokens: newTokenCache(2 * time.Second)}
+	return &Service{store: store, clock: clock, deadlines: deadlines, log: log}
 }
 
 // Deadlines returns the deadline rules the service applies.
