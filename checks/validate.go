@@ -27,15 +27,28 @@ var (
 // ParseCRN reads a probation case reference number: one letter and six digits, e.g. X123456.
 // Letters are taken in either case and spaces around are ignored; the result is upper case.
 func ParseCRN(s string) (string, bool) {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	return s, crnPattern.MatchString(s)
+	return parseRef(s, crnPattern)
 }
 
 // ParseNOMS reads a prison (NOMS) number: a letter, four digits and two letters, e.g. A1234BC.
 // Letters are taken in either case and spaces around are ignored; the result is upper case.
 func ParseNOMS(s string) (string, bool) {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	return s, nomsPattern.MatchString(s)
+	return parseRef(s, nomsPattern)
+}
+
+// parseRef trims and upper-cases a reference and matches it against its pattern. Only ASCII
+// letters are upper-cased: Go's ToUpper would turn "ı" into "I" and "ſ" into "S", accepting
+// references nobody typed.
+func parseRef(s string, pattern *regexp.Regexp) (string, bool) {
+	s = strings.TrimSpace(s)
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	s = string(b)
+	return s, pattern.MatchString(s)
 }
 
 // ValidID reports whether s has the form of an id this service issues.

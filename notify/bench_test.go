@@ -176,11 +176,11 @@ func BenchmarkSMTPMailer(b *testing.B) {
 		for i, m := range []*SMTPMailer{mailer(false), mailer(true)} {
 			start := time.Now()
 			for j := 0; j < emails; j += size {
-				for _, err := range m.Send(context.Background(), batch[j:j+size]) {
+				m.Send(context.Background(), batch[j:j+size], func(_ int, err error) {
 					if err != nil {
 						b.Fatal(err)
 					}
-				}
+				})
 			}
 			times[i] += time.Since(start)
 			smtp.Reset()

@@ -12,10 +12,12 @@ import (
 	mail "github.com/wneessen/go-mail"
 )
 
-// Mailer delivers emails. Send returns one error per email, nil for each one delivered. An
-// error is retried later unless Permanent says otherwise.
+// Mailer delivers emails, in order, and calls done for each as soon as its fate is known (a
+// nil error: delivered), so that the sender records it before the next goes: a crash then
+// repeats at most the one email in flight. An error is retried later unless Permanent says
+// otherwise.
 type Mailer interface {
-	Send(ctx context.Context, emails []Email) []error
+	Send(ctx context.Context, emails []Email, done func(i int, err error))
 }
 
 // permanentError is a failure that retrying cannot fix, such as a recipient the server
@@ -112,54 +114,54 @@ func (s *SMTPMailer) client() (*mail.Client, error) {
 }
 
 // Send delivers the emails over one connection (or one each, when so configured).
-func (s *SMTPMailer) Send(ctx context.Context, emails []Email) []error {
+func (s *SMTPMailer) Send(ctx context.Context, emails []Email, done func(int, error)) {
 	if s.cfg.OneConnectionPerEmail {
-		errs := make([]error, len(emails))
 		for i := range emails {
-			errs[i] = s.send(ctx, emails[i:i+1])[0]
+			s.send(ctx, emails[i:i+1], func(_ int, err error) { done(i, err) })
 		}
-		return errs
+		return
 	}
-	return s.send(ctx, emails)
+	s.send(ctx, emails, done)
 }
 
-func (s *SMTPMailer) send(ctx context.Context, emails []Email) []error {
-	errs := make([]error, len(emails))
-	var msgs []*mail.Msg
-	var index []int
+func (s *SMTPMailer) send(ctx context.Context, emails []Email, done func(int, error)) {
+	c, err := s.client()
+	if err != nil {
+		for i := range emails {
+			done(i, permanentError{err})
+		}
+		return
+	}
+	if err := c.DialWithContext(ctx); err != nil {
+		// The relay is down or refuses us: every email waits for a later attempt.
+		for i := range emails {
+			done(i, fmt.Errorf("connect to the SMTP relay: %w", err))
+		}
+		return
+	}
+	defer c.Close()
 	for i, e := range emails {
 		m, err := message(s.cfg.From, e)
 		if err != nil {
-			errs[i] = err
+			done(i, err)
 			continue
 		}
-		msgs = append(msgs, m)
-		index = append(index, i)
-	}
-	if len(msgs) == 0 {
-		return errs
-	}
-	c, err := s.client()
-	if err != nil {
-		for _, i := range index {
-			errs[i] = permanentError{err}
-		}
-		return errs
-	}
-	err = c.DialAndSendWithContext(ctx, msgs...)
-	for j, m := range msgs {
-		i := index[j]
+		err = c.Send(m)
 		switch {
+		case m.IsDelivered():
+			// Accepted by the relay. An error after that (the RSET go-mail sends after each
+			// message, a connection closed at once) must not make a delivered email dead.
+			done(i, nil)
 		case m.HasSendError() && m.SendErrorIsTemp():
-			errs[i] = m.SendError()
+			done(i, m.SendError())
 		case m.HasSendError():
-			errs[i] = permanentError{m.SendError()}
-		case err != nil && !m.IsDelivered():
-			// The connection failed before this message was tried: try again later.
-			errs[i] = err
+			done(i, permanentError{m.SendError()})
+		case err != nil:
+			done(i, err)
+		default:
+			done(i, nil)
 		}
 	}
-	return errs
 }
 
 // FileMailer writes each email as an .eml file in a directory, for a new user without a mail
@@ -171,24 +173,22 @@ type FileMailer struct {
 
 // Send writes the emails; a file already there for the same key is overwritten, so a second
 // delivery of one email leaves one file.
-func (f FileMailer) Send(_ context.Context, emails []Email) []error {
-	errs := make([]error, len(emails))
+func (f FileMailer) Send(_ context.Context, emails []Email, done func(int, error)) {
 	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
-		for i := range errs {
-			errs[i] = err
+		for i := range emails {
+			done(i, err)
 		}
-		return errs
+		return
 	}
 	for i, e := range emails {
 		m, err := message(f.From, e)
 		if err != nil {
-			errs[i] = err
+			done(i, err)
 			continue
 		}
 		name := fmt.Sprintf("%s-%s.eml", e.CreatedAt.UTC().Format("20060102T150405Z"), e.Key[:16])
-		errs[i] = writeFile(filepath.Join(f.Dir, name), m)
+		done(i, writeFile(filepath.Join(f.Dir, name), m))
 	}
-	return errs
 }
 
 // writeFile writes the message to a temporary file and renames it, so that a crash never

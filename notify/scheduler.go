@@ -34,8 +34,11 @@ type Scheduler struct {
 	noticeEvery time.Duration
 	sendEvery   time.Duration
 
-	// Maintenance, when set, runs before each daily run (the checks service's repairs).
-	Maintenance func(context.Context) error
+	// Maintenance, when set, runs before each daily run and every MaintenanceEvery (the
+	// checks service's repairs: a release whose checks a database outage left behind is
+	// whole again within minutes, not at the next daily run).
+	Maintenance      func(context.Context) error
+	MaintenanceEvery time.Duration
 
 	cron    *cron.Cron
 	running sync.Mutex // one run at a time in this process
@@ -82,7 +85,16 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		defer s.loops.Done()
 		s.sender.Loop(ctx, s.sendEvery)
 	}()
+	if s.Maintenance != nil && s.MaintenanceEvery > 0 {
+		s.loop(ctx, func() {}, func() { s.maintain(ctx) }, s.MaintenanceEvery)
+	}
 	return nil
+}
+
+func (s *Scheduler) maintain(ctx context.Context) {
+	if err := s.Maintenance(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("maintenance failed; the next tick tries again", "error", err)
+	}
 }
 
 // loop runs first once, then fn now and every interval until Stop.
@@ -148,9 +160,7 @@ func (s *Scheduler) daily(ctx context.Context) {
 	}
 	start := time.Now()
 	if s.Maintenance != nil {
-		if err := s.Maintenance(ctx); err != nil {
-			s.log.Warn("maintenance before the escalation run failed", "error", err)
-		}
+		s.maintain(ctx)
 	}
 	if plan, ok := s.run(ctx, RunOptions{}, true); ok {
 		s.last.mu.Lock()

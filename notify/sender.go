@@ -79,30 +79,30 @@ func (s *Sender) Drain(ctx context.Context) (DrainResult, error) {
 func (s *Sender) send(ctx context.Context, batch []Email, res *DrainResult) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Lease)
 	defer cancel()
-	errs := s.mailer.Send(ctx, batch)
-	now := s.clock.Now().UTC()
-	for i, e := range batch {
-		s.Observe.Attempted(errs[i] != nil)
+	s.mailer.Send(ctx, batch, func(i int, sendErr error) {
+		e := batch[i]
+		s.Observe.Attempted(sendErr != nil)
+		now := s.clock.Now().UTC()
 		var err error
 		switch {
-		case errs[i] == nil:
+		case sendErr == nil:
 			err = s.outbox.MarkSent(ctx, e.Key, now)
 			res.Sent++
-		case Permanent(errs[i]) || e.Attempts >= s.cfg.MaxAttempts:
-			err = s.outbox.MarkFailed(ctx, e.Key, errs[i].Error(), time.Time{})
+		case Permanent(sendErr) || e.Attempts >= s.cfg.MaxAttempts:
+			err = s.outbox.MarkFailed(ctx, e.Key, sendErr.Error(), time.Time{})
 			res.Dead++
-			s.log.Error("email dead", "key", e.Key, "attempts", e.Attempts, "error", errs[i].Error())
+			s.log.Error("email dead", "key", e.Key, "attempts", e.Attempts, "error", sendErr.Error())
 		default:
 			retry := now.Add(s.backoff(e.Attempts))
-			err = s.outbox.MarkFailed(ctx, e.Key, errs[i].Error(), retry)
+			err = s.outbox.MarkFailed(ctx, e.Key, sendErr.Error(), retry)
 			res.Retrying++
-			s.log.Warn("email not sent; will retry", "key", e.Key, "attempts", e.Attempts, "retry_at", retry, "error", errs[i].Error())
+			s.log.Warn("email not sent; will retry", "key", e.Key, "attempts", e.Attempts, "retry_at", retry, "error", sendErr.Error())
 		}
 		if err != nil {
 			// The lease runs out and the email is claimed again: sent twice at worst.
 			s.log.Error("recording an email's outcome", "key", e.Key, "error", err)
 		}
-	}
+	})
 }
 
 // backoff is the wait after the nth failed attempt: Backoff, doubling, at most an hour.

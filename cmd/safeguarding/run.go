@@ -152,7 +152,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 	scheduler := notify.NewScheduler(a.escalator, a.sender, a.calendar, a.clock, a.cfg.EscalationSchedule,
 		a.cfg.NoticeInterval, a.cfg.OutboxInterval, a.log)
-	scheduler.Maintenance = a.svc.Maintain
+	scheduler.Maintenance, scheduler.MaintenanceEvery = a.svc.Maintain, 5*time.Minute
 	m := metrics.New(metrics.Sources{
 		CountChecks: func(ctx context.Context) ([]checks.CheckCount, int, error) {
 			return a.store.CountChecks(ctx, a.svc.Today())

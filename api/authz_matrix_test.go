@@ -1,0 +1,682 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/probation/safeguarding/checks"
+	"github.com/probation/safeguarding/internal/metrics"
+	"github.com/probation/safeguarding/internal/testenv"
+	"github.com/probation/safeguarding/notify"
+)
+
+// The authorisation matrix: every route of the router (gin's own list, so a route added
+// later is in it) is called as every kind of caller, on a target in the team's scope, and
+// each answer is held to the status written below for that route and caller. A route with
+// no row fails the test, and so does a row for a route that no longer exists.
+//
+// The callers: an admin; a COM of team N07-T1 (the team of every target) and one of another
+// team; a manager of the team and one of another team; a liaison of the agency the check is
+// addressed to (the Metropolitan Police, E23000001: the targets are domestic abuse checks)
+// and one of another force; and nobody (no token, no session). Out of scope is the callers
+// of the other team or agency, and a liaison before a check is requested from its agency.
+//
+// The API takes a bearer token; the pages take a session cookie, got by signing in with the
+// token, and every form carries the session's CSRF token.
+
+// The callers, by name.
+const (
+	asAdmin        = "admin"
+	asCOM          = "COM of the team"
+	asOtherCOM     = "COM of another team"
+	asManager      = "manager of the team"
+	asOtherManager = "manager of another team"
+	asLiaison      = "liaison of the check's agency"
+	asOtherLiaison = "liaison of another agency"
+	asNobody       = "nobody"
+)
+
+var authzCallers = []string{asAdmin, asCOM, asOtherCOM, asManager, asOtherManager, asLiaison, asOtherLiaison, asNobody}
+
+// toSignIn stands for a 303 redirect to the sign-in page, as a page answers a browser
+// without a session; a plain 303 in the table is a redirect anywhere else.
+const toSignIn = -303
+
+// authzTarget is one request of a case: the path (with its query) and a JSON body (API)
+// or form fields (pages; the CSRF token is added). id is what a list answer must hold for
+// the caller to see the target.
+type authzTarget struct {
+	path string
+	body any
+	form url.Values
+	id   string
+}
+
+// authzCase is one row of the table: what the target is, how to make it, and the status
+// each caller must get.
+type authzCase struct {
+	what string
+	// fresh: a call that succeeds uses the target up (it changes it), so the next caller
+	// gets a new one; otherwise one target serves every caller.
+	fresh bool
+	// perCaller: the target depends on who calls (oneself, one's own token).
+	perCaller bool
+	target    func(t *testing.T, m *authzEnv, as string) authzTarget
+	want      map[string]int
+	// sees, for a list, says which callers find the target in the answer.
+	sees map[string]bool
+}
+
+// authzEnv is the service with the callers, their domain users and their sessions.
+type authzEnv struct {
+	*fuzzEnv
+	callers  map[string]caller
+	sessions map[string]*http.Cookie
+	csrf     map[string]string
+	n        int
+}
+
+func (m *authzEnv) next() int { m.n++; return m.n }
+
+func (m *authzEnv) user(t *testing.T, role string) string {
+	t.Helper()
+	in := checks.UserInput{Name: "Uma User", Email: fmt.Sprintf("uma%d@example.org", m.next()), Role: role, Team: "N07-T1"}
+	u, _, err := m.svc.CreateUser(context.Background(), checks.System("test"), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}
+
+// spareToken issues another token of the caller's user (the COM's for nobody) and returns
+// its id.
+func (m *authzEnv) spareToken(t *testing.T, userID string) string {
+	t.Helper()
+	tok, _, err := m.svc.IssueToken(context.Background(), checks.System("test"), userID, "spare")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.ID
+}
+
+// email queues an email in the outbox (dead when dead is true) and returns its id.
+func (m *authzEnv) email(t *testing.T, dead bool) string {
+	t.Helper()
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	now := m.clock.Now().UTC().Truncate(time.Millisecond)
+	e := notify.Email{Key: hex.EncodeToString(b), To: "colm@example.org", Subject: "Safeguarding checks", Text: "One check.",
+		HTML: "<p>One check.</p>", Items: []string{"x/request_reminder"}, Recipient: "com " + m.com.ID, Status: notify.StatusPending,
+		NextAttemptAt: now, AsOf: now, CreatedAt: now}
+	if dead {
+		e.Status, e.LastError = notify.StatusDead, "550 refused"
+	}
+	if _, err := m.outbox.Insert(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	return e.Key
+}
+
+func (m *authzEnv) checkID(t *testing.T, state checks.Status) string {
+	t.Helper()
+	return fuzzCheckOf(t, m.release(t, state), checks.TypeDomesticAbuse).ID
+}
+
+var authzCSRF = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// signIn signs the caller in through the sign-in form and keeps the session cookie and its
+// CSRF token.
+func (m *authzEnv) signIn(t *testing.T, as string) {
+	t.Helper()
+	form := m.page(t, "GET", "/sign-in?hop=1", nil, nil)
+	csrf := authzCSRF.FindStringSubmatch(form.body)
+	var pre *http.Cookie
+	for _, c := range form.cookies {
+		if c.Name == signInCookie {
+			pre = c
+		}
+	}
+	if csrf == nil || pre == nil {
+		t.Fatalf("the sign-in form lacks its CSRF token or cookie: %d", form.status)
+	}
+	res := m.page(t, "POST", "/sign-in", url.Values{"csrf_token": {csrf[1]}, "token": {m.callers[as].Token}, "next": {"/"}}, pre)
+	for _, c := range res.cookies {
+		if c.Name == sessionCookie {
+			m.sessions[as] = c
+		}
+	}
+	if m.sessions[as] == nil {
+		t.Fatalf("signing in as %s answered %d without a session", as, res.status)
+	}
+	home := "/releases"
+	if strings.HasPrefix(as, "liaison") {
+		home = "/queue"
+	}
+	page := m.page(t, "GET", home, nil, m.sessions[as])
+	if csrf = authzCSRF.FindStringSubmatch(page.body); csrf == nil {
+		t.Fatalf("%s as %s: %d, no CSRF token", home, as, page.status)
+	}
+	m.csrf[as] = csrf[1]
+}
+
+type authzPage struct {
+	status   int
+	location string
+	cookies  []*http.Cookie
+	body     string
+}
+
+// page sends a browser's request: no redirects followed, the session cookie if any.
+func (m *authzEnv) page(t *testing.T, method, path string, form url.Values, cookie *http.Cookie) authzPage {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, m.url+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if cookie != nil {
+		req.AddCookie(cookie)
+	}
+	client := &http.Client{Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return authzPage{res.StatusCode, res.Header.Get("Location"), res.Cookies(), string(b)}
+}
+
+// A row's expected statuses, in the order of authzCallers.
+func statusesOf(admin, com, otherCOM, manager, otherManager, liaison, otherLiaison, nobody int) map[string]int {
+	return map[string]int{asAdmin: admin, asCOM: com, asOtherCOM: otherCOM, asManager: manager, asOtherManager: otherManager,
+		asLiaison: liaison, asOtherLiaison: otherLiaison, asNobody: nobody}
+}
+
+// Which callers see a list's target, in the order of authzCallers less nobody.
+func seenBy(admin, com, otherCOM, manager, otherManager, liaison, otherLiaison bool) map[string]bool {
+	return map[string]bool{asAdmin: admin, asCOM: com, asOtherCOM: otherCOM, asManager: manager, asOtherManager: otherManager,
+		asLiaison: liaison, asOtherLiaison: otherLiaison}
+}
+
+const (
+	ok200  = http.StatusOK
+	new201 = http.StatusCreated
+	see303 = http.StatusSeeOther
+	bad422 = http.StatusUnprocessableEntity
+	who401 = http.StatusUnauthorized
+	no403  = http.StatusForbidden
+	nf404  = http.StatusNotFound
+	cf409  = http.StatusConflict
+)
+
+func fixed(path string) func(*testing.T, *authzEnv, string) authzTarget {
+	return func(*testing.T, *authzEnv, string) authzTarget { return authzTarget{path: path} }
+}
+
+func withBody(path string, body any) func(*testing.T, *authzEnv, string) authzTarget {
+	return func(*testing.T, *authzEnv, string) authzTarget { return authzTarget{path: path, body: body} }
+}
+
+// onCheck targets a check of the team's release in state, at the path made by path.
+func onCheck(state checks.Status, path func(id string) string, body any, form url.Values) func(*testing.T, *authzEnv, string) authzTarget {
+	return func(t *testing.T, m *authzEnv, _ string) authzTarget {
+		id := m.checkID(t, state)
+		return authzTarget{path: path(id), body: body, form: form, id: id}
+	}
+}
+
+func onRelease(path func(id string) string, body any) func(*testing.T, *authzEnv, string) authzTarget {
+	return func(t *testing.T, m *authzEnv, _ string) authzTarget {
+		r := m.release(t, checks.StatusRequired)
+		return authzTarget{path: path(r.ID), body: body, id: r.ID}
+	}
+}
+
+func newReleaseBody(m *authzEnv) map[string]any {
+	b := validRelease()
+	b["crn"], b["team"], b["com_id"] = fmt.Sprintf("M%06d", m.next()), "N07-T1", m.com.ID
+	return b
+}
+
+// authzTable is the expected status of every route for every caller.
+var authzTable = map[string][]authzCase{
+	// Open to anyone.
+	"GET /healthz":             {{what: "health", target: fixed("/healthz"), want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200)}},
+	"GET /readyz":              {{what: "readiness", target: fixed("/readyz"), want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200)}},
+	"GET /api/v1/openapi.json": {{what: "the contract", target: fixed("/api/v1/openapi.json"), want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200)}},
+	"GET /metrics":             {{what: "metrics, admins only", target: fixed("/metrics"), want: statusesOf(ok200, no403, no403, no403, no403, no403, no403, who401)}},
+	"GET /api/v1/me":           {{what: "oneself", target: fixed("/api/v1/me"), want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, who401)}},
+
+	// Releases: probation's, in the team's scope; never a liaison's.
+	"POST /api/v1/releases": {{what: "a release for the team (other teams' staff may not name it)", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/api/v1/releases", body: newReleaseBody(m)}
+		},
+		want: statusesOf(new201, new201, bad422, new201, bad422, no403, no403, who401)}},
+	"GET /api/v1/releases": {{what: "the list, with a release of the team on it",
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			r := m.releaseOn(t, checks.StatusRequired, "2026-12-07")
+			return authzTarget{path: "/api/v1/releases?limit=200", id: r.ID}
+		},
+		want: statusesOf(ok200, ok200, ok200, ok200, ok200, no403, no403, who401),
+		sees: seenBy(true, true, false, true, false, false, false)}},
+	"GET /api/v1/releases/:id": {{what: "a release of the team",
+		target: onRelease(func(id string) string { return "/api/v1/releases/" + id }, nil),
+		want:   statusesOf(ok200, ok200, nf404, ok200, nf404, nf404, nf404, who401)}},
+	"PATCH /api/v1/releases/:id": {{what: "a change to a release of the team",
+		target: onRelease(func(id string) string { return "/api/v1/releases/" + id }, map[string]any{"prison_code": "MAN"}),
+		want:   statusesOf(ok200, ok200, nf404, ok200, nf404, nf404, nf404, who401)}},
+	"POST /api/v1/releases/:id/cancel": {{what: "cancelling a release of the team", fresh: true,
+		target: onRelease(func(id string) string { return "/api/v1/releases/" + id + "/cancel" }, nil),
+		want:   statusesOf(ok200, ok200, nf404, ok200, nf404, nf404, nf404, who401)}},
+	"GET /api/v1/releases/:id/export": {{what: "a subject access export, admins only",
+		target: onRelease(func(id string) string { return "/api/v1/releases/" + id + "/export" }, nil),
+		want:   statusesOf(ok200, no403, no403, no403, no403, no403, no403, who401)}},
+
+	// Checks: probation's of the team; a liaison's once requested from its agency.
+	"GET /api/v1/checks": {
+		{what: "the list, with a requested check of the team on it",
+			target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+				id := fuzzCheckOf(t, m.releaseOn(t, checks.StatusRequested, "2026-12-07"), checks.TypeDomesticAbuse).ID
+				return authzTarget{path: "/api/v1/checks?limit=200", id: id}
+			},
+			want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, who401),
+			sees: seenBy(true, true, false, true, false, true, false)},
+		{what: "the list, with a check not yet requested on it",
+			target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+				id := fuzzCheckOf(t, m.releaseOn(t, checks.StatusRequired, "2026-12-08"), checks.TypeDomesticAbuse).ID
+				return authzTarget{path: "/api/v1/checks?limit=200", id: id}
+			},
+			want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, who401),
+			sees: seenBy(true, true, false, true, false, false, false)},
+	},
+	"GET /api/v1/checks/:id": {
+		{what: "a requested check", target: onCheck(checks.StatusRequested, func(id string) string { return "/api/v1/checks/" + id }, nil, nil),
+			want: statusesOf(ok200, ok200, nf404, ok200, nf404, ok200, nf404, who401)},
+		{what: "a check not yet requested", target: onCheck(checks.StatusRequired, func(id string) string { return "/api/v1/checks/" + id }, nil, nil),
+			want: statusesOf(ok200, ok200, nf404, ok200, nf404, nf404, nf404, who401)},
+	},
+	"POST /api/v1/checks/:id/request": {{what: "requesting a required check", fresh: true,
+		target: onCheck(checks.StatusRequired, func(id string) string { return "/api/v1/checks/" + id + "/request" }, nil, nil),
+		want:   statusesOf(no403, ok200, nf404, ok200, nf404, nf404, nf404, who401)}},
+	"POST /api/v1/checks/:id/response": {{what: "answering a requested check", fresh: true,
+		target: onCheck(checks.StatusRequested, func(id string) string { return "/api/v1/checks/" + id + "/response" }, asResponse, nil),
+		want:   statusesOf(no403, no403, nf404, no403, nf404, ok200, nf404, who401)}},
+	"POST /api/v1/checks/:id/complete": {{what: "completing an answered check", fresh: true,
+		target: onCheck(checks.StatusResponded, func(id string) string { return "/api/v1/checks/" + id + "/complete" }, asComplete, nil),
+		want:   statusesOf(no403, ok200, nf404, ok200, nf404, no403, nf404, who401)}},
+	"POST /api/v1/checks/:id/not-required": {
+		{what: "marking a required check not required", fresh: true,
+			target: onCheck(checks.StatusRequired, func(id string) string { return "/api/v1/checks/" + id + "/not-required" }, asReason, nil),
+			want:   statusesOf(no403, ok200, nf404, ok200, nf404, nf404, nf404, who401)},
+		{what: "marking a requested check not required (too late; the liaison sees it)", fresh: true,
+			target: onCheck(checks.StatusRequested, func(id string) string { return "/api/v1/checks/" + id + "/not-required" }, asReason, nil),
+			want:   statusesOf(no403, cf409, nf404, cf409, nf404, no403, nf404, who401)},
+	},
+	"POST /api/v1/checks/:id/notes": {{what: "a note on a requested check",
+		target: onCheck(checks.StatusRequested, func(id string) string { return "/api/v1/checks/" + id + "/notes" }, asNote, nil),
+		want:   statusesOf(no403, ok200, nf404, ok200, nf404, ok200, nf404, who401)}},
+
+	// The agency directory: anyone signed in reads it; admins change it.
+	"GET /api/v1/agencies":       {{what: "the directory", target: fixed("/api/v1/agencies"), want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, who401)}},
+	"GET /api/v1/agencies/:code": {{what: "an agency", target: fixed("/api/v1/agencies/E23000001"), want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, who401)}},
+	"PATCH /api/v1/agencies/:code": {{what: "changing an agency",
+		target: withBody("/api/v1/agencies/E23000001", map[string]any{"active": true}),
+		want:   statusesOf(ok200, no403, no403, no403, no403, no403, no403, who401)}},
+
+	// Users and tokens: admins manage them; anyone reads oneself and revokes its own tokens.
+	"POST /api/v1/users": {{what: "a new user", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/api/v1/users", body: map[string]any{"name": "Nell New", "email": fmt.Sprintf("nell%d@example.org", m.next()), "role": "com", "team": "N07-T1"}}
+		},
+		want: statusesOf(new201, no403, no403, no403, no403, no403, no403, who401)}},
+	"GET /api/v1/users": {{what: "the users", target: fixed("/api/v1/users"), want: statusesOf(ok200, no403, no403, no403, no403, no403, no403, who401)}},
+	"GET /api/v1/users/:id": {
+		{what: "another user (a COM of the team)",
+			target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+				return authzTarget{path: "/api/v1/users/" + m.user(t, "com")}
+			},
+			want: statusesOf(ok200, nf404, nf404, nf404, nf404, nf404, nf404, who401)},
+		{what: "oneself", perCaller: true,
+			target: func(t *testing.T, m *authzEnv, as string) authzTarget {
+				id := m.callers[as].ID
+				if id == "" {
+					id = m.com.ID
+				}
+				return authzTarget{path: "/api/v1/users/" + id}
+			},
+			want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, who401)},
+	},
+	"POST /api/v1/users/:id/deactivate": {{what: "deactivating a user", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/api/v1/users/" + m.user(t, "com") + "/deactivate"}
+		},
+		want: statusesOf(ok200, no403, no403, no403, no403, no403, no403, who401)}},
+	"POST /api/v1/users/:id/activate": {{what: "reactivating a deactivated user", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			id := m.user(t, "com")
+			if _, err := m.svc.SetUserActive(context.Background(), checks.System("test"), id, false); err != nil {
+				t.Fatal(err)
+			}
+			return authzTarget{path: "/api/v1/users/" + id + "/activate"}
+		},
+		want: statusesOf(ok200, no403, no403, no403, no403, no403, no403, who401)}},
+	"POST /api/v1/users/:id/tokens": {{what: "a token for a user",
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/api/v1/users/" + m.com.ID + "/tokens", body: map[string]any{"label": "spare"}}
+		},
+		want: statusesOf(new201, no403, no403, no403, no403, no403, no403, who401)}},
+	"GET /api/v1/users/:id/tokens": {{what: "a user's tokens",
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/api/v1/users/" + m.com.ID + "/tokens"}
+		},
+		want: statusesOf(ok200, no403, no403, no403, no403, no403, no403, who401)}},
+	"POST /api/v1/tokens/:id/revoke": {
+		{what: "revoking a token of one's own", perCaller: true,
+			target: func(t *testing.T, m *authzEnv, as string) authzTarget {
+				id := m.callers[as].ID
+				if id == "" {
+					id = m.com.ID
+				}
+				return authzTarget{path: "/api/v1/tokens/" + m.spareToken(t, id) + "/revoke"}
+			},
+			want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, who401)},
+		{what: "revoking another user's token", fresh: true,
+			target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+				return authzTarget{path: "/api/v1/tokens/" + m.spareToken(t, m.user(t, "com")) + "/revoke"}
+			},
+			want: statusesOf(ok200, nf404, nf404, nf404, nf404, nf404, nf404, who401)},
+	},
+
+	// Reports: probation's; a team out of scope is not found.
+	"GET /api/v1/reports/completion": {
+		{what: "completion, own scope", target: fixed("/api/v1/reports/completion?from=2026-11-01&to=2027-12-31"),
+			want: statusesOf(ok200, ok200, ok200, ok200, ok200, no403, no403, who401)},
+		{what: "completion of the team", target: fixed("/api/v1/reports/completion?from=2026-11-01&to=2027-12-31&team=N07-T1"),
+			want: statusesOf(ok200, ok200, nf404, ok200, nf404, no403, no403, who401)},
+	},
+	"GET /api/v1/reports/agencies": {
+		{what: "agencies, own scope", target: fixed("/api/v1/reports/agencies?from=2026-11-01&to=2027-12-31"),
+			want: statusesOf(ok200, ok200, ok200, ok200, ok200, no403, no403, who401)},
+		{what: "agencies for the team", target: fixed("/api/v1/reports/agencies?from=2026-11-01&to=2027-12-31&team=N07-T1"),
+			want: statusesOf(ok200, ok200, nf404, ok200, nf404, no403, no403, who401)},
+	},
+	"GET /api/v1/reports/upcoming": {
+		{what: "upcoming, own scope", target: fixed("/api/v1/reports/upcoming?within=20"),
+			want: statusesOf(ok200, ok200, ok200, ok200, ok200, no403, no403, who401)},
+		{what: "upcoming for the team", target: fixed("/api/v1/reports/upcoming?within=20&team=N07-T1"),
+			want: statusesOf(ok200, ok200, nf404, ok200, nf404, no403, no403, who401)},
+	},
+	"GET /api/v1/audit": {{what: "the audit trail", target: fixed("/api/v1/audit"), want: statusesOf(ok200, no403, no403, no403, no403, no403, no403, who401)}},
+
+	// Escalations and the outbox: admins only.
+	"POST /api/v1/escalations/run": {{what: "a dry run", target: withBody("/api/v1/escalations/run", map[string]any{"dry_run": true}),
+		want: statusesOf(ok200, no403, no403, no403, no403, no403, no403, who401)}},
+	"GET /api/v1/outbox": {{what: "the outbox", target: fixed("/api/v1/outbox"), want: statusesOf(ok200, no403, no403, no403, no403, no403, no403, who401)}},
+	"GET /api/v1/outbox/:id": {{what: "an email",
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/api/v1/outbox/" + m.email(t, false)}
+		},
+		want: statusesOf(ok200, no403, no403, no403, no403, no403, no403, who401)}},
+	"POST /api/v1/outbox/:id/retry": {{what: "retrying a dead email", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/api/v1/outbox/" + m.email(t, true) + "/retry"}
+		},
+		want: statusesOf(ok200, no403, no403, no403, no403, no403, no403, who401)}},
+
+	// The pages. Without a session a page goes to sign-in and a form is refused; out of scope
+	// is "Page not found".
+	"GET /assets/*filepath": {{what: "a stylesheet", target: fixed("/assets/app/app.css"), want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200)}},
+	"GET /sign-in": {{what: "the sign-in form (a signed-in browser goes on)", target: fixed("/sign-in?hop=1"),
+		want: statusesOf(see303, see303, see303, see303, see303, see303, see303, ok200)}},
+	"POST /sign-in": {{what: "signing in with one's token", perCaller: true,
+		target: func(t *testing.T, m *authzEnv, as string) authzTarget {
+			return authzTarget{path: "/sign-in", form: url.Values{"token": {m.callers[as].Token}, "next": {"/"}}}
+		},
+		want: statusesOf(see303, see303, see303, see303, see303, see303, see303, who401)}},
+	"POST /sign-out": {{what: "signing out (a session of its own)", target: func(*testing.T, *authzEnv, string) authzTarget {
+		return authzTarget{path: "/sign-out", form: url.Values{}}
+	}, want: statusesOf(toSignIn, toSignIn, toSignIn, toSignIn, toSignIn, toSignIn, toSignIn, no403)}},
+	"GET /": {{what: "home: each role's first page", target: fixed("/"),
+		want: statusesOf(see303, see303, see303, see303, see303, see303, see303, toSignIn)}},
+	"GET /queue": {{what: "a liaison's requests", target: fixed("/queue"),
+		want: statusesOf(nf404, nf404, nf404, nf404, nf404, ok200, ok200, toSignIn)}},
+	"GET /checks/:id": {{what: "a requested check's page (probation goes to the release page)",
+		target: onCheck(checks.StatusRequested, func(id string) string { return "/checks/" + id }, nil, nil),
+		want:   statusesOf(see303, see303, nf404, see303, nf404, ok200, nf404, toSignIn)}},
+	"GET /releases": {{what: "probation's releases", target: fixed("/releases"),
+		want: statusesOf(ok200, ok200, ok200, ok200, ok200, nf404, nf404, toSignIn)}},
+	"GET /releases/new": {{what: "the form to record a release", target: fixed("/releases/new"),
+		want: statusesOf(ok200, ok200, ok200, ok200, ok200, nf404, nf404, toSignIn)}},
+	"GET /releases/:id": {{what: "a release of the team", target: onRelease(func(id string) string { return "/releases/" + id }, nil),
+		want: statusesOf(ok200, ok200, nf404, ok200, nf404, nf404, nf404, toSignIn)}},
+	"GET /dashboard": {{what: "what is late", target: fixed("/dashboard"),
+		want: statusesOf(ok200, ok200, ok200, ok200, ok200, nf404, nf404, toSignIn)}},
+	"GET /reports/completion.csv": {{what: "completion as CSV", target: fixed("/reports/completion.csv?from=2026-11-01&to=2027-12-31"),
+		want: statusesOf(ok200, ok200, ok200, ok200, ok200, no403, no403, toSignIn)}},
+	"GET /reports/agencies.csv": {{what: "agencies as CSV", target: fixed("/reports/agencies.csv?from=2026-11-01&to=2027-12-31"),
+		want: statusesOf(ok200, ok200, ok200, ok200, ok200, no403, no403, toSignIn)}},
+	"GET /reports/upcoming.csv": {{what: "upcoming as CSV", target: fixed("/reports/upcoming.csv?within=20"),
+		want: statusesOf(ok200, ok200, ok200, ok200, ok200, no403, no403, toSignIn)}},
+	"POST /checks/:id/response": {{what: "the answer form", fresh: true,
+		target: onCheck(checks.StatusRequested, func(id string) string { return "/checks/" + id + "/response" }, nil, url.Values{"outcome": {"no_information"}}),
+		want:   statusesOf(no403, no403, nf404, no403, nf404, see303, nf404, no403)}},
+	"POST /checks/:id/request": {{what: "the request button", fresh: true,
+		target: onCheck(checks.StatusRequired, func(id string) string { return "/checks/" + id + "/request" }, nil, url.Values{}),
+		want:   statusesOf(no403, see303, nf404, see303, nf404, nf404, nf404, no403)}},
+	"POST /checks/:id/complete": {{what: "the completion form", fresh: true,
+		target: onCheck(checks.StatusResponded, func(id string) string { return "/checks/" + id + "/complete" }, nil, url.Values{"note": {"Plan updated."}}),
+		want:   statusesOf(no403, see303, nf404, see303, nf404, no403, nf404, no403)}},
+	"POST /checks/:id/not-required": {{what: "the not-required form", fresh: true,
+		target: onCheck(checks.StatusRequired, func(id string) string { return "/checks/" + id + "/not-required" }, nil, url.Values{"reason": {"No children."}}),
+		want:   statusesOf(no403, see303, nf404, see303, nf404, nf404, nf404, no403)}},
+	"POST /releases/new": {{what: "recording a release for the team", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/releases/new", form: url.Values{
+				"crn": {fmt.Sprintf("W%06d", m.next())}, "noms_number": {"A1234BC"}, "full_name": {"John Smith"}, "prison_code": {"LEI"},
+				"police_force": {"E23000001"}, "local_authority": {"E09000001"}, "team": {"N07-T1"}, "com_id": {m.com.ID},
+				"date_of_birth-day": {"2"}, "date_of_birth-month": {"3"}, "date_of_birth-year": {"1985"},
+				"release_date-day": {"15"}, "release_date-month": {"2"}, "release_date-year": {"2027"},
+			}}
+		},
+		want: statusesOf(see303, see303, bad422, see303, bad422, no403, no403, no403)}},
+}
+
+func TestEveryRouteAnswersEveryCallerInAndOutOfScopeAsTheMatrixSays(t *testing.T) {
+	probe, err := New(nil, testenv.Logger(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, ok := probe.(*gin.Engine)
+	if !ok {
+		t.Fatalf("api.New returned a %T, want a *gin.Engine", probe)
+	}
+	routed := map[string]bool{}
+	for _, r := range engine.Routes() {
+		key := r.Method + " " + r.Path
+		routed[key] = true
+		if len(authzTable[key]) == 0 {
+			t.Errorf("%s has no row in the authorisation matrix: add what each caller must get", key)
+		}
+	}
+	for key := range authzTable {
+		if !routed[key] {
+			t.Errorf("the matrix has a row for %s, which is not routed", key)
+		}
+	}
+
+	var e *env
+	e = newEnvWith(t, nil, func(o *Options) {
+		mx := metrics.New(metrics.Sources{
+			CountChecks: func(ctx context.Context) ([]checks.CheckCount, int, error) {
+				return e.store.CountChecks(ctx, e.svc.Today())
+			},
+			OutboxCounts: func(ctx context.Context) (map[notify.Status]int, error) { return e.outbox.Counts(ctx) },
+			LastRun:      func() (time.Time, time.Duration) { return time.Time{}, 0 },
+		})
+		o.Metrics, o.Observe = mx.Handler(), mx.ObserveRequest
+	})
+	f := &fuzzEnv{env: e, client: &http.Client{Timeout: time.Minute}}
+	f.comUser, f.policeUser = f.domainUser(t, e.com), f.domainUser(t, e.police)
+	m := &authzEnv{fuzzEnv: f, sessions: map[string]*http.Cookie{}, csrf: map[string]string{}, callers: map[string]caller{
+		asAdmin: e.admin, asCOM: e.com, asOtherCOM: e.otherCOM, asManager: e.manager, asOtherManager: e.otherManager,
+		asLiaison: e.police, asOtherLiaison: e.otherPolice, asNobody: {},
+	}}
+	for _, as := range authzCallers {
+		if as != asNobody {
+			m.signIn(t, as)
+		}
+	}
+
+	calls := 0
+	for key, cases := range authzTable {
+		if !routed[key] {
+			continue
+		}
+		t.Run(key, func(t *testing.T) { calls += m.row(t, key, cases) })
+	}
+	t.Logf("%d routes, %d calls", len(routed), calls)
+}
+
+// row calls one route as every caller, for each of its cases, and returns how many calls
+// it made.
+func (m *authzEnv) row(t *testing.T, key string, cases []authzCase) int {
+	calls := 0
+	{
+		method, route, _ := strings.Cut(key, " ")
+		isPage := !strings.HasPrefix(route, "/api/") && route != "/healthz" && route != "/readyz" && route != "/metrics"
+		for _, c := range cases {
+			var shared *authzTarget
+			usedUp := false
+			for _, as := range authzCallers {
+				want, ok := c.want[as]
+				if !ok {
+					t.Errorf("%s (%s): no status for %s in the matrix", key, c.what, as)
+					continue
+				}
+				if shared == nil || c.perCaller || (c.fresh && usedUp) {
+					made := c.target(t, m, as)
+					shared = &made
+				}
+				target := *shared
+				usedUp = want != toSignIn && want < 400
+				calls++
+				var status int
+				var location, body string
+				if isPage {
+					status, location, body = m.callPage(t, method, target, as, key == "POST /sign-out")
+				} else {
+					status, body = m.callAPI(t, method, target, as)
+				}
+				got := status
+				if status == http.StatusSeeOther && strings.HasPrefix(location, "/sign-in") {
+					got = toSignIn
+				}
+				if got != want {
+					t.Errorf("%s %s (%s) as %s: %s, want %s; %s", method, target.path, c.what, as, authzStatus(got), authzStatus(want), clip([]byte(body)))
+					continue
+				}
+				if seen, ok := c.sees[as]; ok && status == http.StatusOK && strings.Contains(body, `"`+target.id+`"`) != seen {
+					t.Errorf("%s %s (%s) as %s: the target %s in the list = %v, want %v", method, target.path, c.what, as, target.id, !seen, seen)
+				}
+			}
+		}
+	}
+	return calls
+}
+
+// callAPI sends an API request as the caller, with a client of its own: the matrix is about
+// who gets what, and the contract check of http.DefaultClient is the other tests' business.
+// Every refusal must still be a problem.
+func (m *authzEnv) callAPI(t *testing.T, method string, target authzTarget, as string) (int, string) {
+	t.Helper()
+	var body io.Reader
+	if target.body != nil {
+		body = strings.NewReader(fuzzJSON(target.body))
+	}
+	req, err := http.NewRequest(method, m.url+target.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if target.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if tok := m.callers[as].Token; tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	res, err := m.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target.path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if ct := res.Header.Get("Content-Type"); res.StatusCode >= 400 && !strings.HasPrefix(ct, "application/problem+json") {
+		t.Errorf("%s %s as %s: %d as %q, want application/problem+json", method, target.path, as, res.StatusCode, ct)
+	}
+	return res.StatusCode, string(b)
+}
+
+func authzStatus(s int) string {
+	if s == toSignIn {
+		return "303 to /sign-in"
+	}
+	return fmt.Sprint(s)
+}
+
+// callPage sends a page request as the caller: its session cookie and, for a form, its CSRF
+// token. Signing in and out use a session of their own, so that the caller's stays.
+func (m *authzEnv) callPage(t *testing.T, method string, target authzTarget, as string, ownSession bool) (int, string, string) {
+	t.Helper()
+	session, csrf := m.sessions[as], m.csrf[as]
+	if ownSession && as != asNobody {
+		keep, keepCSRF := m.sessions[as], m.csrf[as]
+		m.signIn(t, as)
+		session, csrf = m.sessions[as], m.csrf[as]
+		m.sessions[as], m.csrf[as] = keep, keepCSRF
+	}
+	form := target.form
+	if target.path == "/sign-in" && method == "POST" {
+		// The sign-in form's own token, from its cookie.
+		page := m.page(t, "GET", "/sign-in?hop=1", nil, nil)
+		tok := authzCSRF.FindStringSubmatch(page.body)
+		var pre *http.Cookie
+		for _, c := range page.cookies {
+			if c.Name == signInCookie {
+				pre = c
+			}
+		}
+		if tok == nil || pre == nil {
+			t.Fatalf("the sign-in form lacks its CSRF token or cookie")
+		}
+		form.Set("csrf_token", tok[1])
+		res := m.page(t, method, target.path, form, pre)
+		return res.status, res.location, res.body
+	}
+	if form != nil && session != nil {
+		form = url.Values{}
+		for k, v := range target.form {
+			form[k] = v
+		}
+		form.Set("csrf_token", csrf)
+	}
+	res := m.page(t, method, target.path, form, session)
+	return res.status, res.location, res.body
+}
