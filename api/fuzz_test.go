@@ -8,14 +8,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/probation/safeguarding/checks"
-	"github.com/probation/safeguarding/internal/testenv"
-	"github.com/probation/safeguarding/notify"
 )
 
 // Fuzz tests of every request body: each sends what the fuzzer makes, as the body of a real
@@ -43,31 +40,7 @@ type fuzzEnv struct {
 
 func newFuzzEnv(tb testing.TB) *fuzzEnv {
 	tb.Helper()
-	ctx := context.Background()
-	e := &env{clock: testenv.At(tb, "2026-11-24T09:00:00Z")}
-	db := testenv.Database(tb)
-	e.store = checks.NewStore(db)
-	deadlines := checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}
-	e.svc = checks.NewService(e.store, e.clock, deadlines, testenv.Logger())
-	if err := e.svc.Start(ctx); err != nil {
-		tb.Fatalf("start service: %v", err)
-	}
-	e.outbox = notify.NewOutbox(db)
-	if err := e.outbox.EnsureIndexes(ctx); err != nil {
-		tb.Fatalf("outbox: %v", err)
-	}
-	e.smtp = testenv.StartSMTP(tb)
-	mailer := notify.NewSMTPMailer(notify.SMTPConfig{Host: e.smtp.Host, Port: e.smtp.Port, TLS: notify.TLSNone, From: "safeguarding@example.org", Timeout: 5 * time.Second})
-	e.sender = notify.NewSender(e.outbox, mailer, e.clock, notify.DefaultSenderConfig(), testenv.Logger())
-	esc := notify.NewEscalator(e.store, e.store, e.outbox, notify.Ladder{Thresholds: notify.DefaultThresholds(), Deadlines: deadlines},
-		e.clock, "https://safeguarding.example.org", testenv.Logger())
-	h, err := New(e.svc, testenv.Logger(), Options{Ready: e.store.Ping, Escalator: esc, Outbox: e.outbox, Sender: e.sender})
-	if err != nil {
-		tb.Fatalf("api.New: %v", err)
-	}
-	srv := httptest.NewServer(h)
-	tb.Cleanup(srv.Close)
-	e.url = srv.URL
+	e := serveEnv(tb, nil, nil)
 
 	f := &fuzzEnv{env: e, client: &http.Client{Timeout: time.Minute}}
 	e.admin = f.user(tb, checks.UserInput{Name: "Ada Admin", Email: "ada@example.org", Role: "admin"})

@@ -64,20 +64,36 @@ func newEnv(t *testing.T) *env {
 // be nil).
 func newEnvWith(t *testing.T, log *slog.Logger, opts func(*Options)) *env {
 	t.Helper()
+	e := serveEnv(t, log, opts)
+	e.admin = e.user(t, checks.UserInput{Name: "Ada Admin", Email: "ada@example.org", Role: "admin"})
+	e.com = e.user(t, checks.UserInput{Name: "Colm Oman", Email: "colm@example.org", Role: "com", Team: "N07-T1"})
+	e.otherCOM = e.user(t, checks.UserInput{Name: "Olly Other", Email: "olly@example.org", Role: "com", Team: "N08-T2"})
+	e.manager = e.user(t, checks.UserInput{Name: "Mina Manager", Email: "mina@example.org", Role: "manager", Teams: []string{"N07-T1", "N07-T3"}})
+	e.otherManager = e.user(t, checks.UserInput{Name: "Otto Manager", Email: "otto@example.org", Role: "manager", Teams: []string{"N08-T2"}})
+	e.police = e.user(t, checks.UserInput{Name: "Pat Police", Email: "pat@police.example.org", Role: "liaison", Agency: "E23000001"})
+	e.otherPolice = e.user(t, checks.UserInput{Name: "Cal Cumbria", Email: "cal@police.example.org", Role: "liaison", Agency: "E23000002"})
+	e.childrens = e.user(t, checks.UserInput{Name: "Chris Childrens", Email: "chris@la.example.org", Role: "liaison", Agency: "E09000001"})
+	e.otherChildrens = e.user(t, checks.UserInput{Name: "Hal Hartlepool", Email: "hal@la.example.org", Role: "liaison", Agency: "E06000001"})
+	return e
+}
+
+// serveEnv starts the service, its outbox and sender, and its HTTP server, with no users.
+func serveEnv(tb testing.TB, log *slog.Logger, opts func(*Options)) *env {
+	tb.Helper()
 	ctx := context.Background()
-	e := &env{clock: testenv.At(t, "2026-11-24T09:00:00Z")}
-	db := testenv.Database(t)
+	e := &env{clock: testenv.At(tb, "2026-11-24T09:00:00Z")}
+	db := testenv.Database(tb)
 	e.store = checks.NewStore(db)
 	deadlines := checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}
 	e.svc = checks.NewService(e.store, e.clock, deadlines, testenv.Logger())
 	if err := e.svc.Start(ctx); err != nil {
-		t.Fatalf("start service: %v", err)
+		tb.Fatalf("start service: %v", err)
 	}
 	e.outbox = notify.NewOutbox(db)
 	if err := e.outbox.EnsureIndexes(ctx); err != nil {
-		t.Fatalf("outbox: %v", err)
+		tb.Fatalf("outbox: %v", err)
 	}
-	e.smtp = testenv.StartSMTP(t)
+	e.smtp = testenv.StartSMTP(tb)
 	mailer := notify.NewSMTPMailer(notify.SMTPConfig{Host: e.smtp.Host, Port: e.smtp.Port, TLS: notify.TLSNone, From: "safeguarding@example.org", Timeout: 5 * time.Second})
 	e.sender = notify.NewSender(e.outbox, mailer, e.clock, notify.DefaultSenderConfig(), testenv.Logger())
 	esc := notify.NewEscalator(e.store, e.store, e.outbox, notify.Ladder{Thresholds: notify.DefaultThresholds(), Deadlines: deadlines},
@@ -91,21 +107,11 @@ func newEnvWith(t *testing.T, log *slog.Logger, opts func(*Options)) *env {
 	}
 	h, err := New(e.svc, log, o)
 	if err != nil {
-		t.Fatalf("api.New: %v", err)
+		tb.Fatalf("api.New: %v", err)
 	}
 	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	tb.Cleanup(srv.Close)
 	e.url = srv.URL
-
-	e.admin = e.user(t, checks.UserInput{Name: "Ada Admin", Email: "ada@example.org", Role: "admin"})
-	e.com = e.user(t, checks.UserInput{Name: "Colm Oman", Email: "colm@example.org", Role: "com", Team: "N07-T1"})
-	e.otherCOM = e.user(t, checks.UserInput{Name: "Olly Other", Email: "olly@example.org", Role: "com", Team: "N08-T2"})
-	e.manager = e.user(t, checks.UserInput{Name: "Mina Manager", Email: "mina@example.org", Role: "manager", Teams: []string{"N07-T1", "N07-T3"}})
-	e.otherManager = e.user(t, checks.UserInput{Name: "Otto Manager", Email: "otto@example.org", Role: "manager", Teams: []string{"N08-T2"}})
-	e.police = e.user(t, checks.UserInput{Name: "Pat Police", Email: "pat@police.example.org", Role: "liaison", Agency: "E23000001"})
-	e.otherPolice = e.user(t, checks.UserInput{Name: "Cal Cumbria", Email: "cal@police.example.org", Role: "liaison", Agency: "E23000002"})
-	e.childrens = e.user(t, checks.UserInput{Name: "Chris Childrens", Email: "chris@la.example.org", Role: "liaison", Agency: "E09000001"})
-	e.otherChildrens = e.user(t, checks.UserInput{Name: "Hal Hartlepool", Email: "hal@la.example.org", Role: "liaison", Agency: "E06000001"})
 	return e
 }
 

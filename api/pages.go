@@ -92,10 +92,7 @@ func (s *Server) render(c *gin.Context, status int, page string, d pageData) {
 func (s *Server) where(c *gin.Context, u checks.User) string {
 	switch u.Role {
 	case checks.RoleLiaison:
-		if a, err := s.svc.Agency(c.Request.Context(), u.Agency); err == nil {
-			return a.Name
-		}
-		return u.Agency
+		return s.agencyName(u.Agency)
 	case checks.RoleCOM, checks.RoleManager:
 		return "team " + strings.Join(u.Teams, ", ")
 	}

@@ -178,13 +178,19 @@ type outcomeOption struct{ Value, Text string }
 // checkPage is the page a link in an email opens: for a liaison, the request with the form to
 // answer it; for probation staff, the check on its release's page.
 func (s *Server) checkPage(c *gin.Context) {
+	if actor(c).Role != checks.RoleLiaison {
+		// The release page shows the check (and records the read of its summary).
+		releaseID, err := s.svc.ReleaseOfCheck(c.Request.Context(), actor(c), c.Param("id"))
+		if err != nil {
+			s.failPage(c, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/releases/"+releaseID+"#check-"+c.Param("id"))
+		return
+	}
 	ch, err := s.svc.Check(c.Request.Context(), actor(c), c.Param("id"))
 	if err != nil {
 		s.failPage(c, err)
-		return
-	}
-	if actor(c).Role != checks.RoleLiaison {
-		c.Redirect(http.StatusSeeOther, "/releases/"+ch.ReleaseID+"#check-"+ch.ID)
 		return
 	}
 	s.renderCheck(c, http.StatusOK, ch, nil, "", "")
