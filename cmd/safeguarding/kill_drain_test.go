@@ -20,23 +20,28 @@ import (
 	"github.com/probation/safeguarding/notify"
 )
 
-// withOutbox opens the outbox of the data directory in env: the embedded database of a
-// serve running there, or this process's own when none runs.
+// withOutbox opens the outbox of the database in env: on a real engine the one MONGODB_URI
+// names, else the embedded database of the data directory (a serve's running there, or this
+// process's own when none runs).
 func withOutbox(t *testing.T, env map[string]string, do func(*notify.Outbox)) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	srv, err := embedded.Open(ctx, env["SAFEGUARDING_DATA_DIR"], testenv.Logger())
-	if err != nil {
-		t.Fatal(err)
+	uri, name := env["MONGODB_URI"], env["MONGODB_DATABASE"]
+	if uri == "" {
+		srv, err := embedded.Open(ctx, env["SAFEGUARDING_DATA_DIR"], testenv.Logger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		uri, name = srv.URI, "safeguarding"
 	}
-	defer srv.Close()
-	client, err := mongo.Connect(options.Client().ApplyURI(srv.URI))
+	client, err := mongo.Connect(options.Client().ApplyURI(uri))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer client.Disconnect(context.Background())
-	do(notify.NewOutbox(client.Database("safeguarding")))
+	do(notify.NewOutbox(client.Database(name)))
 }
 
 // outboxCounts reads how many emails the outbox holds in each status.

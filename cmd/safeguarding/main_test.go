@@ -26,6 +26,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/probation/safeguarding/internal/embedded"
+	"github.com/probation/safeguarding/internal/testenv"
 )
 
 // startTimeout bounds how long a test waits for serve to listen or to stop, and for a
@@ -50,9 +51,24 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// newEnv returns the environment of one test: a fresh data directory and a free loopback
-// port, plus the extra variables given as name, value pairs.
+// newEnv returns the environment of one test: a fresh data directory, a free loopback port,
+// and the test's database (on a real engine, a fresh database there; else the embedded one
+// in the data directory), plus the extra variables given as name, value pairs.
 func newEnv(t *testing.T, kv ...string) map[string]string {
+	t.Helper()
+	env := newEmbeddedEnv(t)
+	if testenv.RealEngine() {
+		env["MONGODB_URI"], env["MONGODB_DATABASE"] = testenv.URI(), testenv.DatabaseName(t)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		env[kv[i]] = kv[i+1]
+	}
+	return env
+}
+
+// newEmbeddedEnv is newEnv for a test of the embedded database itself: it uses the embedded
+// database whatever engine the suite runs on.
+func newEmbeddedEnv(t *testing.T, kv ...string) map[string]string {
 	t.Helper()
 	env := map[string]string{
 		"SAFEGUARDING_DATA_DIR": t.TempDir(),
@@ -319,7 +335,7 @@ func TestCommandLineMistakesAreUsageErrors(t *testing.T) {
 }
 
 func TestUsersAddWithoutAServicePrintsOnlyTheToken(t *testing.T) {
-	env := newEnv(t)
+	env := newEmbeddedEnv(t)
 	token, stderr := addUser(t, env, "--role", "admin", "--name", "Ada Admin", "--email", "ada@example.org")
 	containsAll(t, "users add's standard error", stderr, "admin", "Ada Admin", "ada@example.org", "started by this process", "shown only this once")
 	if strings.Contains(stderr, token) {
@@ -382,7 +398,7 @@ func TestUsersAddRefusesBadInputNamingTheFlag(t *testing.T) {
 }
 
 func TestServeSaysWhereTheDataLivesAndUsersAddJoinsIt(t *testing.T) {
-	env := newEnv(t)
+	env := newEmbeddedEnv(t)
 	dataDir := env["SAFEGUARDING_DATA_DIR"]
 	srv := startServe(t, env)
 	containsAll(t, "serve's log", srv.stderr.String(),
@@ -492,32 +508,38 @@ func TestClockStartMovesTheServicesToday(t *testing.T) {
 func TestServeUsesMongoDBURIAndStartsNoEmbeddedDatabase(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	db, err := embedded.Open(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatalf("start the database the test points at: %v", err)
+	// The server MONGODB_URI names: the real engine the suite runs on, else an embedded
+	// server of another directory.
+	uri := testenv.URI()
+	if !testenv.RealEngine() {
+		db, err := embedded.Open(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatalf("start the database the test points at: %v", err)
+		}
+		t.Cleanup(func() { _ = db.Close() }) // after serve stops: cleanups run last-registered first
+		uri = db.URI
 	}
-	t.Cleanup(func() { _ = db.Close() }) // after serve stops: cleanups run last-registered first
-
-	env := newEnv(t, "MONGODB_URI", db.URI, "MONGODB_DATABASE", "elsewhere")
+	elsewhere := testenv.DatabaseName(t)
+	env := newEmbeddedEnv(t, "MONGODB_URI", uri, "MONGODB_DATABASE", elsewhere)
 	dataDir := env["SAFEGUARDING_DATA_DIR"]
 	token, stderr := addUser(t, env, "--role", "admin", "--name", "Ada Admin", "--email", "ada@example.org")
-	containsAll(t, "users add's standard error", stderr, "MongoDB at mongodb://", "database elsewhere")
+	containsAll(t, "users add's standard error", stderr, "MongoDB at mongodb://", "database "+elsewhere)
 
 	srv := startServe(t, env)
 	log := srv.stderr.String()
-	containsAll(t, "serve's log", log, "MongoDB at mongodb://", "database elsewhere")
+	containsAll(t, "serve's log", log, "MongoDB at mongodb://", "database "+elsewhere)
 	if strings.Contains(log, "embedded database in") {
 		t.Errorf("serve says it uses an embedded database although MONGODB_URI is set:\n%s", log)
 	}
 	status, body := srv.call(t, "GET", "/api/v1/me", token, nil)
 	expect(t, "GET /api/v1/me with a token users add wrote to MONGODB_URI", status, http.StatusOK, body)
 
-	client, err := mongo.Connect(options.Client().ApplyURI(db.URI))
+	client, err := mongo.Connect(options.Client().ApplyURI(uri))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = client.Disconnect(context.Background()) }()
-	n, err := client.Database("elsewhere").Collection("users").CountDocuments(ctx, bson.M{"email": "ada@example.org"})
+	n, err := client.Database(elsewhere).Collection("users").CountDocuments(ctx, bson.M{"email": "ada@example.org"})
 	if err != nil || n != 1 {
 		t.Errorf("the database at MONGODB_URI holds %d users with the admin's email (err %v), want 1", n, err)
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/probation/safeguarding/internal/testenv"
+
 	"errors"
 	"fmt"
 	"net/http"
@@ -88,7 +90,11 @@ func TestSeedDemoMakesAWorkingDataSetOnce(t *testing.T) {
 	if strings.Contains(stdout+stderr, "sgt_") {
 		t.Errorf("seed printed a token secret:\n%s%s", stdout, stderr)
 	}
-	containsAll(t, "seed's report", stderr, "Demo data written to the embedded database", "40 releases", path, "escalate --dry-run")
+	where := "Demo data written to the embedded database"
+	if testenv.RealEngine() {
+		where = "Demo data written to the MongoDB at"
+	}
+	containsAll(t, "seed's report", stderr, where, "40 releases", path, "escalate --dry-run")
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatalf("no tokens file: %v", err)

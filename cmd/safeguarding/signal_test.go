@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/probation/safeguarding/internal/testenv"
 )
 
 // TestMain lets a test run the real main in a child process (the test binary itself, with
@@ -24,7 +26,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(testenv.Main(m))
 }
 
 // child is serve running as a separate process.

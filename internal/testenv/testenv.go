@@ -1,5 +1,6 @@
-// Package testenv gives tests the real parts they run against: the embedded database (one
-// server per test binary, a fresh database per test) and a clock the test moves.
+// Package testenv gives tests the real parts they run against: a database (the embedded
+// server, one per test binary, or the real engine named by SAFEGUARDING_TEST_MONGODB_URI; a
+// fresh database per test either way) and a clock the test moves.
 package testenv
 
 import (
@@ -17,63 +18,101 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 
 	"github.com/probation/safeguarding/internal/embedded"
 )
 
-// shared is the embedded server and client of this test binary, set up by Main. Test
+// EngineVar names the variable that points the tests at a real engine (FerretDB v2 with
+// DocumentDB, or MongoDB) instead of the embedded server.
+const EngineVar = "SAFEGUARDING_TEST_MONGODB_URI"
+
+// shared is the database server and client of this test binary, set up by Main. Test
 // helpers are the one place package state is allowed: a test binary is one process.
 var shared struct {
-	server *embedded.Server
+	uri    string
+	real   bool
 	client *mongo.Client
 	seq    atomic.Int64
 }
 
-// Main starts the embedded database for the package's tests, runs them and stops it. Call it
-// from TestMain: os.Exit(testenv.Main(m)).
+// Main connects to the package's database, runs the tests and disconnects: the engine named
+// by SAFEGUARDING_TEST_MONGODB_URI when set, else an embedded server started for this test
+// binary. Call it from TestMain: os.Exit(testenv.Main(m)).
 func Main(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "safeguarding-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "testenv:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	server, err := embedded.Open(ctx, dir, Logger())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "testenv: start embedded database:", err)
-		return 1
+	opts := options.Client()
+	if uri := os.Getenv(EngineVar); uri != "" {
+		// A real engine is used as production uses it: a normal pool and majority writes.
+		shared.uri, shared.real = uri, true
+		opts.SetWriteConcern(writeconcern.Majority())
+	} else {
+		dir, err := os.MkdirTemp("", "safeguarding-test-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testenv:", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		server, err := embedded.Open(ctx, dir, Logger())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testenv: start embedded database:", err)
+			return 1
+		}
+		defer server.Close()
+		shared.uri = server.URI
 	}
-	defer server.Close()
-	client, err := mongo.Connect(options.Client().ApplyURI(server.URI))
+	client, err := mongo.Connect(opts.ApplyURI(shared.uri))
+	if err == nil {
+		err = client.Ping(ctx, nil)
+	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "testenv: connect:", err)
+		fmt.Fprintf(os.Stderr, "testenv: connect to %s: %v\n", shared.uri, err)
 		return 1
 	}
 	defer client.Disconnect(context.Background())
-	shared.server, shared.client = server, client
+	shared.client = client
 	return m.Run()
 }
 
-// URI returns the connection string of the package's embedded database.
-func URI() string { return shared.server.URI }
+// URI returns the connection string of the package's database server.
+func URI() string { return shared.uri }
+
+// RealEngine reports whether the tests run on a real engine rather than the embedded server.
+func RealEngine() bool { return shared.real }
+
+// RequireRealEngine skips a test that proves something only a real engine can (index use,
+// several writers on several connections).
+func RequireRealEngine(t testing.TB) {
+	t.Helper()
+	if !shared.real {
+		t.Skipf("needs a real engine: set %s (see the README)", EngineVar)
+	}
+}
 
 var unsafeChars = regexp.MustCompile(`[^a-zA-Z0-9]+`)
 
-// Database returns a new, empty database for one test, dropped when the test ends.
-func Database(t testing.TB) *mongo.Database {
+// DatabaseName returns a name for a new database of one test, unique across the test
+// binaries that share a server, and drops that database when the test ends. For tests whose
+// database another process opens.
+func DatabaseName(t testing.TB) string {
 	t.Helper()
 	if shared.client == nil {
 		t.Fatal("testenv: the package's TestMain must call testenv.Main")
 	}
 	name := strings.ToLower(unsafeChars.ReplaceAllString(t.Name(), "_"))
-	if len(name) > 40 {
-		name = name[len(name)-40:]
+	if len(name) > 32 {
+		name = name[len(name)-32:]
 	}
-	db := shared.client.Database(fmt.Sprintf("t%d_%s", shared.seq.Add(1), strings.Trim(name, "_")))
-	t.Cleanup(func() { _ = db.Drop(context.Background()) })
+	db := fmt.Sprintf("t%d_%d_%s", os.Getpid(), shared.seq.Add(1), strings.Trim(name, "_"))
+	t.Cleanup(func() { _ = shared.client.Database(db).Drop(context.Background()) })
 	return db
+}
+
+// Database returns a new, empty database for one test, dropped when the test ends.
+func Database(t testing.TB) *mongo.Database {
+	t.Helper()
+	return shared.client.Database(DatabaseName(t))
 }
 
 // Client returns the package's shared client.
