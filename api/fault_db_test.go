@@ -23,6 +23,7 @@ import (
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/internal/embedded"
 	"github.com/probation/safeguarding/internal/testenv"
+	"github.com/probation/safeguarding/store"
 )
 
 // dbCutter stands between the service and the embedded database and passes the MongoDB wire
@@ -359,10 +360,10 @@ func TestTheDatabaseStoppedWhileARequestWritesAnswers503AndLeavesNoPartialReleas
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Disconnect(ctx) })
-	store := checks.NewStore(client.Database(dbName))
+	st := store.New(client.Database(dbName), testenv.Logger())
 	clock := testenv.At(t, "2026-11-24T09:00:00Z")
 	deadlines := checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}
-	svc := checks.NewService(store, clock, deadlines, testenv.Logger())
+	svc := checks.NewService(st, clock, deadlines, testenv.Logger())
 	if err := svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +371,7 @@ func TestTheDatabaseStoppedWhileARequestWritesAnswers503AndLeavesNoPartialReleas
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(svc, testenv.Logger(), Options{Ready: store.Ping, RequestTimeout: 20 * time.Second})
+	h, err := New(svc, testenv.Logger(), Options{Ready: st.Ping, RequestTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,7 +467,7 @@ func TestTheDatabaseStoppedWhileARequestWritesAnswers503AndLeavesNoPartialReleas
 			}
 			if n%2 == 1 {
 				// Repair on start: a new service over the same database, as after a restart.
-				if err := checks.NewService(store, clock, deadlines, testenv.Logger()).Start(ctx); err != nil {
+				if err := checks.NewService(st, clock, deadlines, testenv.Logger()).Start(ctx); err != nil {
 					t.Fatalf("restart the service: %v", err)
 				}
 			}

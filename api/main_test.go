@@ -19,6 +19,7 @@ import (
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/internal/testenv"
 	"github.com/probation/safeguarding/notify"
+	"github.com/probation/safeguarding/store"
 )
 
 func TestMain(m *testing.M) {
@@ -38,9 +39,9 @@ type caller struct {
 type env struct {
 	url    string
 	svc    *checks.Service
-	store  *checks.Store
+	store  *store.Store
 	clock  *testenv.Clock
-	outbox *notify.Outbox
+	outbox *store.Outbox
 	sender *notify.Sender
 	smtp   *testenv.SMTPServer
 
@@ -83,13 +84,13 @@ func serveEnv(tb testing.TB, log *slog.Logger, opts func(*Options)) *env {
 	ctx := context.Background()
 	e := &env{clock: testenv.At(tb, "2026-11-24T09:00:00Z")}
 	db := testenv.Database(tb)
-	e.store = checks.NewStore(db)
+	e.store = store.New(db, testenv.Logger())
 	deadlines := checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}
 	e.svc = checks.NewService(e.store, e.clock, deadlines, testenv.Logger())
 	if err := e.svc.Start(ctx); err != nil {
 		tb.Fatalf("start service: %v", err)
 	}
-	e.outbox = notify.NewOutbox(db)
+	e.outbox = store.NewOutbox(db)
 	if err := e.outbox.EnsureIndexes(ctx); err != nil {
 		tb.Fatalf("outbox: %v", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/probation/safeguarding/internal/metrics"
 	"github.com/probation/safeguarding/internal/testenv"
 	"github.com/probation/safeguarding/notify"
+	"github.com/probation/safeguarding/store"
 )
 
 func TestMetricsAreServedToAdminsInPrometheusFormat(t *testing.T) {
@@ -139,8 +140,8 @@ func TestWhileTheDatabaseIsDownTheAPIAnswers503AndRecoversWhenItIsBack(t *testin
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Disconnect(ctx) })
-	store := checks.NewStore(client.Database("outage"))
-	svc := checks.NewService(store, testenv.At(t, "2026-11-24T09:00:00Z"),
+	st := store.New(client.Database("outage"), testenv.Logger())
+	svc := checks.NewService(st, testenv.At(t, "2026-11-24T09:00:00Z"),
 		checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}, testenv.Logger())
 	if err := svc.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -149,7 +150,7 @@ func TestWhileTheDatabaseIsDownTheAPIAnswers503AndRecoversWhenItIsBack(t *testin
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(svc, testenv.Logger(), Options{Ready: store.Ping, RequestTimeout: 10 * time.Second})
+	h, err := New(svc, testenv.Logger(), Options{Ready: st.Ping, RequestTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestWhileTheDatabaseIsDownTheAPIAnswers503AndRecoversWhenItIsBack(t *testin
 
 func TestAPanicIsAnswered500WithoutAStackTrace(t *testing.T) {
 	var logs lockedBuffer
-	svc := checks.NewService(checks.NewStore(testenv.Database(t)), testenv.At(t, "2026-11-24T09:00:00Z"),
+	svc := checks.NewService(store.New(testenv.Database(t), testenv.Logger()), testenv.At(t, "2026-11-24T09:00:00Z"),
 		checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}, testenv.Logger())
 	h, err := New(svc, slog.New(slog.NewTextHandler(&logs, nil)), Options{})
 	if err != nil {

@@ -42,12 +42,7 @@ func (s *Server) templateFuncs() template.FuncMap {
 				checks.StatusCompleted: "govuk-tag--green", checks.StatusNotRequired: "govuk-tag--grey", checks.StatusWithdrawn: "govuk-tag--grey",
 			}[st]
 		},
-		"typeName": func(t checks.CheckType) string {
-			if t == checks.TypeDomesticAbuse {
-				return "Domestic abuse"
-			}
-			return "Child safeguarding"
-		},
+		"typeName": func(t checks.CheckType) string { return t.Info().Name },
 		"outcomeName": func(o checks.Outcome) string {
 			return map[checks.Outcome]string{
 				checks.OutcomeInformationHeld: "Information held", checks.OutcomeNoInformation: "No information held", checks.OutcomeDeclined: "Declined",
@@ -198,7 +193,7 @@ func (s *Server) checkPage(c *gin.Context) {
 
 func (s *Server) renderCheck(c *gin.Context, status int, ch checks.Check, errs []formError, outcome, summary string) {
 	s.render(c, status, "check", pageData{
-		Title: typeNames[ch.Type] + " check for " + ch.CRN, Errors: errs,
+		Title: ch.Type.Info().Name + " check for " + ch.CRN, Errors: errs,
 		Data: map[string]any{
 			"Check": ch, "Overdue": ch.Overdue(s.svc.Today()), "Outcome": outcome, "Summary": summary,
 			"Outcomes": []outcomeOption{
@@ -208,10 +203,6 @@ func (s *Server) renderCheck(c *gin.Context, status int, ch checks.Check, errs [
 			},
 		},
 	})
-}
-
-var typeNames = map[checks.CheckType]string{
-	checks.TypeDomesticAbuse: "Domestic abuse", checks.TypeChildSafeguarding: "Child safeguarding",
 }
 
 func (s *Server) answerForm(c *gin.Context) {

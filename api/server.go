@@ -33,7 +33,7 @@ type Options struct {
 	Ready func(context.Context) error
 	// Escalator, Outbox and Sender serve the escalation and outbox endpoints.
 	Escalator *notify.Escalator
-	Outbox    *notify.Outbox
+	Outbox    Outbox
 	Sender    *notify.Sender
 	// Metrics serves /metrics (to admins); Observe is told of every answered request.
 	Metrics http.Handler
@@ -46,6 +46,14 @@ type Options struct {
 	// SecureCookies marks the pages' cookies Secure: set it when the service is reached over
 	// https (the base URL says so).
 	SecureCookies bool
+}
+
+// Outbox is what the admin endpoints read of the outbox (package store keeps it).
+type Outbox interface {
+	// List lists emails, newest first, optionally of one status.
+	List(ctx context.Context, status notify.Status, limit int, cursor string) (checks.Page[notify.Email], error)
+	// Get reads one email by its key.
+	Get(ctx context.Context, key string) (notify.Email, error)
 }
 
 // Server holds what the handlers need.

@@ -78,15 +78,74 @@ const (
 	TypeChildSafeguarding CheckType = "child_safeguarding"
 )
 
+// TypeInfo is what one type of check is: which kind of agency answers it, which field of a
+// release names that agency, and how people call it.
+type TypeInfo struct {
+	Type CheckType
+	// AgencyKind is the kind of agency that answers the check: only a liaison of an agency of
+	// that kind can, and a release's agency for it must be of that kind.
+	AgencyKind AgencyKind
+	// Field is the name of the release field (in the API and the forms) holding the agency.
+	Field string
+	// Name is the type as a heading says it ("Domestic abuse"), AgencyLabel the agency's kind
+	// ("Police force").
+	Name        string
+	AgencyLabel string
+	// agency is the release's field holding the agency's code; given and changed are the
+	// same field of a new release and of a change to one.
+	agency  func(*Release) *string
+	given   func(ReleaseInput) string
+	changed func(ReleasePatch) *string
+}
+
+// checkTypes is every type of check, in the order a release shows them. A new type of check
+// is one more entry here, with the fields of Release, ReleaseInput and ReleasePatch for its
+// agency.
+var checkTypes = []TypeInfo{
+	{Type: TypeDomesticAbuse, AgencyKind: KindPolice, Field: "police_force",
+		Name: "Domestic abuse", AgencyLabel: "Police force",
+		agency:  func(r *Release) *string { return &r.PoliceForce },
+		given:   func(in ReleaseInput) string { return in.PoliceForce },
+		changed: func(p ReleasePatch) *string { return p.PoliceForce }},
+	{Type: TypeChildSafeguarding, AgencyKind: KindChildrensServices, Field: "local_authority",
+		Name: "Child safeguarding", AgencyLabel: "Local authority (children's services)",
+		agency:  func(r *Release) *string { return &r.LocalAuthority },
+		given:   func(in ReleaseInput) string { return in.LocalAuthority },
+		changed: func(p ReleasePatch) *string { return p.LocalAuthority }},
+}
+
 // CheckTypes lists every check type in the order a release shows them.
-func CheckTypes() []CheckType { return []CheckType{TypeDomesticAbuse, TypeChildSafeguarding} }
+func CheckTypes() []CheckType {
+	out := make([]CheckType, len(checkTypes))
+	for i, ti := range checkTypes {
+		out[i] = ti.Type
+	}
+	return out
+}
+
+// TypeInfos lists what every check type is, in the order a release shows them.
+func TypeInfos() []TypeInfo { return slices.Clone(checkTypes) }
+
+// Info returns what the check type is; the zero TypeInfo for an unknown one.
+func (t CheckType) Info() TypeInfo {
+	for _, ti := range checkTypes {
+		if ti.Type == t {
+			return ti
+		}
+	}
+	return TypeInfo{}
+}
 
 // AgencyKind returns the kind of agency that answers checks of type t.
-func (t CheckType) AgencyKind() AgencyKind {
-	if t == TypeDomesticAbuse {
-		return KindPolice
+func (t CheckType) AgencyKind() AgencyKind { return t.Info().AgencyKind }
+
+// AgencyKinds lists the kinds of agency, one for each check type.
+func AgencyKinds() []AgencyKind {
+	var out []AgencyKind
+	for _, ti := range checkTypes {
+		out = append(out, ti.AgencyKind)
 	}
-	return KindChildrensServices
+	return out
 }
 
 // Status is where a check is in its lifecycle.
@@ -184,8 +243,10 @@ type Release struct {
 	// Checks are the release's checks, filled in when a release is read with them.
 	Checks []Check
 
-	// pending is set while the checks may not match the release yet.
-	pending bool
+	// SyncPending is set while the checks may not match the release yet: the release is
+	// written first and its checks brought in line after, and a crash in between is repaired
+	// on the next read or maintenance.
+	SyncPending bool
 }
 
 // Slot is a release's record of one of its checks. A release owns one current check of each
@@ -202,10 +263,10 @@ type Slot struct {
 
 // Agency returns the code of the agency that answers checks of type t for the release.
 func (r Release) Agency(t CheckType) string {
-	if t == TypeDomesticAbuse {
-		return r.PoliceForce
+	if f := t.Info().agency; f != nil {
+		return *f(&r)
 	}
-	return r.LocalAuthority
+	return ""
 }
 
 // Check is one piece of information a release needs from one agency.

@@ -106,7 +106,7 @@ func (f fields) err() error {
 	return &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: f}
 }
 
-// malformed returns an EMALFORMED error about one field.
-func malformed(field, reason string) error {
+// Malformed returns an EMALFORMED error about one field.
+func Malformed(field, reason string) error {
 	return &Error{Code: EMALFORMED, Message: "the request cannot be read", Fields: []FieldError{{field, reason}}}
 }

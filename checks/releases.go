@@ -70,11 +70,10 @@ func (s *Service) CreateRelease(ctx context.Context, actor User, in ReleaseInput
 	r.ReleaseDate = releaseDate(&f, in.ReleaseDate, today)
 	r.PrisonCode = prisonCode(&f, in.PrisonCode)
 	r.Team = s.teamFor(&f, actor, in.Team)
-	if err := s.agencyFor(ctx, &f, "police_force", in.PoliceForce, KindPolice, &r.PoliceForce); err != nil {
-		return Release{}, err
-	}
-	if err := s.agencyFor(ctx, &f, "local_authority", in.LocalAuthority, KindChildrensServices, &r.LocalAuthority); err != nil {
-		return Release{}, err
+	for _, ti := range checkTypes {
+		if err := s.agencyFor(ctx, &f, ti, ti.given(in), ti.agency(&r)); err != nil {
+			return Release{}, err
+		}
 	}
 	comID := in.COMID
 	if comID == "" && actor.Role == RoleCOM {
@@ -104,12 +103,11 @@ func (s *Service) CreateRelease(ctx context.Context, actor User, in ReleaseInput
 
 // synced syncs the checks of a release that actor just changed and returns it with them.
 func (s *Service) synced(ctx context.Context, actor User, r Release) (Release, error) {
-	s.flush(ctx, ResourceRelease, r.ID)
 	checks, err := s.syncRelease(ctx, r, actor)
 	if err != nil {
 		return Release{}, err
 	}
-	r.Checks, r.pending = checks, false
+	r.Checks, r.SyncPending = checks, false
 	return r, nil
 }
 
@@ -152,7 +150,7 @@ func (s *Service) visibleRelease(ctx context.Context, actor User, id string) (Re
 // withChecks fills in the checks of r. A release read while its sync is pending (a crash cut
 // it short) is repaired first.
 func (s *Service) withChecks(ctx context.Context, r Release) (Release, error) {
-	if r.pending {
+	if r.SyncPending {
 		return s.synced(ctx, System("safeguarding service"), r)
 	}
 	r.Checks = make([]Check, 0, len(r.Slots))
@@ -176,10 +174,7 @@ func (s *Service) Releases(ctx context.Context, actor User, in ReleaseFilter) (P
 		return Page[Release]{}, Errorf(EFORBIDDEN, "liaisons see checks, not releases: list /api/v1/checks")
 	}
 	var f fields
-	q := ReleaseQuery{Team: in.Team, COMID: in.COMID, Cursor: in.Cursor}
-	if actor.Role != RoleAdmin {
-		q.Teams = actor.Teams
-	}
+	q := ReleaseQuery{Scope: ScopeOf(actor), Team: in.Team, COMID: in.COMID, Cursor: in.Cursor}
 	if in.Team != "" && !ValidTeam(in.Team) {
 		f.add("team", "is not a team code")
 	}
@@ -306,18 +301,15 @@ func (s *Service) applyPatch(ctx context.Context, actor User, r *Release, p Rele
 			return err
 		}
 	}
-	for _, t := range CheckTypes() {
-		field, kind, value, target := "police_force", KindPolice, p.PoliceForce, &r.PoliceForce
-		if t == TypeChildSafeguarding {
-			field, kind, value, target = "local_authority", KindChildrensServices, p.LocalAuthority, &r.LocalAuthority
-		}
+	for _, ti := range checkTypes {
+		value, target := ti.changed(p), ti.agency(r)
 		if value == nil || *value == *target {
 			continue
 		}
-		if err := s.agencyFor(ctx, &f, field, *value, kind, target); err != nil {
+		if err := s.agencyFor(ctx, &f, ti, *value, target); err != nil {
 			return err
 		}
-		r.supersede(t, *target)
+		r.supersede(ti.Type, *target)
 	}
 	return f.err()
 }
@@ -391,7 +383,6 @@ func (s *Service) syncSlot(ctx context.Context, r Release, slot Slot, currentID 
 				}
 				return Check{}, err
 			}
-			s.flush(ctx, ResourceCheck, c.ID)
 			return c, nil
 		}
 		if err != nil {
@@ -407,7 +398,6 @@ func (s *Service) syncSlot(ctx context.Context, r Release, slot Slot, currentID 
 			continue
 		}
 		if err == nil {
-			s.flush(ctx, ResourceCheck, c.ID)
 		}
 		return updated, err
 	}
@@ -584,8 +574,10 @@ func (s *Service) teamFor(f *fields, actor User, team string) string {
 	return team
 }
 
-// agencyFor checks that code names an active agency of the kind, and sets *target to it.
-func (s *Service) agencyFor(ctx context.Context, f *fields, field, code string, kind AgencyKind, target *string) error {
+// agencyFor checks that code names an active agency of the kind that answers checks of type
+// ti, and sets *target to it.
+func (s *Service) agencyFor(ctx context.Context, f *fields, ti TypeInfo, code string, target *string) error {
+	field, kind := ti.Field, ti.AgencyKind
 	code = strings.ToUpper(strings.TrimSpace(code))
 	*target = code
 	if code == "" {

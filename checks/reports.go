@@ -61,14 +61,14 @@ type CompletionReport struct {
 // Completion computes the completion report over releases dated From to To, in the caller's
 // scope (one team when Team is given).
 func (s *Service) Completion(ctx context.Context, actor User, in ReportScope) (CompletionReport, error) {
-	from, to, teams, err := s.reportScope(actor, in, true)
+	from, to, scope, err := s.reportScope(actor, in, true)
 	if err != nil {
 		return CompletionReport{}, err
 	}
 	rep := CompletionReport{From: from, To: to, Team: in.Team}
 	all := newTally()
 	byTeam := map[string]*tally{}
-	err = s.store.ReportChecks(ctx, ReportQuery{Teams: teams, ReleaseFrom: from, ReleaseTo: to}, func(c Check) error {
+	err = s.store.ReportChecks(ctx, ReportQuery{Scope: scope, ReleaseFrom: from, ReleaseTo: to}, func(c Check) error {
 		all.add(c)
 		if byTeam[c.Team] == nil {
 			byTeam[c.Team] = newTally()
@@ -89,9 +89,9 @@ func (s *Service) Completion(ctx context.Context, actor User, in ReportScope) (C
 // reportScope checks a report's period and team against the caller's scope: an admin sees
 // every team, a manager its teams, a COM its team; liaisons get no reports. A team out of
 // scope is not found, like anything else out of scope.
-func (s *Service) reportScope(actor User, in ReportScope, needPeriod bool) (from, to Date, teams []string, err error) {
+func (s *Service) reportScope(actor User, in ReportScope, needPeriod bool) (from, to Date, scope Scope, err error) {
 	if actor.Role == RoleLiaison {
-		return from, to, nil, Errorf(EFORBIDDEN, "reports are for probation staff")
+		return from, to, Scope{}, Errorf(EFORBIDDEN, "reports are for probation staff")
 	}
 	var f fields
 	if needPeriod {
@@ -105,17 +105,15 @@ func (s *Service) reportScope(actor User, in ReportScope, needPeriod bool) (from
 		f.add("team", "is not a team code")
 	}
 	if err := f.err(); err != nil {
-		return from, to, nil, err
+		return from, to, Scope{}, err
 	}
-	switch {
-	case in.Team != "" && actor.Role != RoleAdmin && !actor.InTeam(in.Team):
-		return from, to, nil, &Error{Code: ENOTFOUND, Message: "no team " + in.Team + " in your scope"}
-	case in.Team != "":
-		teams = []string{in.Team}
-	case actor.Role != RoleAdmin:
-		teams = actor.Teams
+	scope = ScopeOf(actor)
+	if in.Team != "" {
+		if scope = scope.Team(in.Team); len(scope.Teams()) == 0 {
+			return from, to, Scope{}, &Error{Code: ENOTFOUND, Message: "no team " + in.Team + " in your scope"}
+		}
 	}
-	return from, to, teams, nil
+	return from, to, scope, nil
 }
 
 func requiredDate(f *fields, field, s string) Date {
@@ -229,7 +227,7 @@ type AgencyReport struct {
 // made, in London), how many it answered, the median and 90th percentile of its response time
 // in working days, and, as of today, its overdue requests and its oldest unanswered one.
 func (s *Service) AgencyFigures(ctx context.Context, actor User, in ReportScope) (AgencyReport, error) {
-	from, to, teams, err := s.reportScope(actor, in, true)
+	from, to, scope, err := s.reportScope(actor, in, true)
 	if err != nil {
 		return AgencyReport{}, err
 	}
@@ -237,27 +235,35 @@ func (s *Service) AgencyFigures(ctx context.Context, actor User, in ReportScope)
 	today := s.Today()
 	rows := map[string]*AgencyFiguresRow{}
 	days := map[string][]int{}
-	err = s.store.ReportChecks(ctx, ReportQuery{Teams: teams, RequestedOnly: true}, func(c Check) error {
-		row := rows[c.Agency]
-		if row == nil {
-			row = &AgencyFiguresRow{Agency: c.Agency}
-			rows[c.Agency] = row
+	row := func(code string) *AgencyFiguresRow {
+		if rows[code] == nil {
+			rows[code] = &AgencyFiguresRow{Agency: code}
 		}
-		asked := DateOf(c.RequestedAt)
-		if !asked.Before(from) && !asked.After(to) {
-			row.Requests++
-			if c.Response != nil {
-				row.Answered++
-				days[c.Agency] = append(days[c.Agency], s.deadlines.Calendar.WorkdaysBetween(asked, DateOf(c.Response.RespondedAt)))
-			}
+		return rows[code]
+	}
+	// Two queries, each bounded by an index: the requests made in the period, and the
+	// requests still unanswered today.
+	asked := ReportQuery{Scope: scope, RequestedFrom: from.Start(), RequestedTo: to.AddDays(1).Start()}
+	err = s.store.ReportChecks(ctx, asked, func(c Check) error {
+		r := row(c.Agency)
+		r.Requests++
+		if c.Response != nil {
+			r.Answered++
+			days[c.Agency] = append(days[c.Agency], s.deadlines.Calendar.WorkdaysBetween(DateOf(c.RequestedAt), DateOf(c.Response.RespondedAt)))
 		}
-		if c.Status == StatusRequested {
-			if c.Overdue(today) {
-				row.Overdue++
-			}
-			if row.OldestOpen.IsZero() || c.RequestedAt.Before(row.OldestOpen) {
-				row.OldestOpen, row.OldestOpenCheck = c.RequestedAt, c.ID
-			}
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	waiting := ReportQuery{Scope: scope, Statuses: []Status{StatusRequested}}
+	err = s.store.ReportChecks(ctx, waiting, func(c Check) error {
+		r := row(c.Agency)
+		if c.Overdue(today) {
+			r.Overdue++
+		}
+		if r.OldestOpen.IsZero() || c.RequestedAt.Before(r.OldestOpen) {
+			r.OldestOpen, r.OldestOpenCheck = c.RequestedAt, c.ID
 		}
 		return nil
 	})
@@ -331,7 +337,7 @@ func (s *Service) Upcoming(ctx context.Context, actor User, within int, team str
 		return UpcomingReport{}, &Error{Code: EINVALID, Message: "the request has invalid fields",
 			Fields: []FieldError{{"within", "must be a whole number of working days from 1 to 60"}}}
 	}
-	_, _, teams, err := s.reportScope(actor, ReportScope{Team: team}, false)
+	_, _, scope, err := s.reportScope(actor, ReportScope{Team: team}, false)
 	if err != nil {
 		return UpcomingReport{}, err
 	}
@@ -339,7 +345,7 @@ func (s *Service) Upcoming(ctx context.Context, actor User, within int, team str
 	rep := UpcomingReport{Today: today, Within: within, Until: s.deadlines.Calendar.AddWorkdays(today, within), Team: team}
 	byRelease := map[string]*UpcomingRelease{}
 	var order []string
-	q := ReportQuery{Teams: teams, ReleaseFrom: today, ReleaseTo: rep.Until, OpenOnly: true}
+	q := ReportQuery{Scope: scope, ReleaseFrom: today, ReleaseTo: rep.Until, Statuses: []Status{StatusRequired, StatusRequested, StatusResponded}}
 	err = s.store.ReportChecks(ctx, q, func(c Check) error {
 		r := byRelease[c.ReleaseID]
 		if r == nil {

@@ -1,22 +1,24 @@
-package checks
+package checks_test
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/probation/safeguarding/checks"
 )
 
 // history is a set of releases and what people did to them, day by day, from Tuesday
 // 24 November 2026. Every figure the tests expect is counted by hand from it.
 type history struct {
 	f                   *fixture
-	a, b, c, d, ff, g   Release
-	aDA, bDA, dDA, fDA0 Check
+	a, b, c, d, ff, g   checks.Release
+	aDA, bDA, dDA, fDA0 checks.Check
 }
 
 func (f *fixture) atLondon(t *testing.T, s string) {
 	t.Helper()
-	when, err := time.ParseInLocation("2006-01-02 15:04", s, London())
+	when, err := time.ParseInLocation("2006-01-02 15:04", s, checks.London())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,13 +30,13 @@ func newHistory(t *testing.T) *history {
 	f := newFixture(t)
 	h := &history{f: f}
 	ctx := context.Background()
-	must := func(_ Check, err error) {
+	must := func(_ checks.Check, err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	rel := func(as User, crn, date string) Release {
+	rel := func(as checks.User, crn, date string) checks.Release {
 		t.Helper()
 		in := validRelease()
 		in.CRN, in.ReleaseDate = crn, date
@@ -51,8 +53,8 @@ func newHistory(t *testing.T) *history {
 	h.d = rel(f.otherCOM, "D000004", "2026-12-17") // the other team's
 	h.ff = rel(f.com, "F000006", "2026-12-18")     // moved to Cumbria's area
 	h.g = rel(f.com, "G000007", "2027-02-01")      // outside the period; answered across Christmas
-	h.aDA, h.bDA, h.dDA, h.fDA0 = checkOf(t, h.a, TypeDomesticAbuse), checkOf(t, h.b, TypeDomesticAbuse), checkOf(t, h.d, TypeDomesticAbuse), checkOf(t, h.ff, TypeDomesticAbuse)
-	answer := ResponseInput{Outcome: "information_held", Summary: "One call-out."}
+	h.aDA, h.bDA, h.dDA, h.fDA0 = checkOf(t, h.a, checks.TypeDomesticAbuse), checkOf(t, h.b, checks.TypeDomesticAbuse), checkOf(t, h.d, checks.TypeDomesticAbuse), checkOf(t, h.ff, checks.TypeDomesticAbuse)
+	answer := checks.ResponseInput{Outcome: "information_held", Summary: "One call-out."}
 
 	f.atLondon(t, "2026-11-24 10:00")
 	must(f.svc.RequestCheck(ctx, f.com, h.aDA.ID, nil, ""))
@@ -65,26 +67,26 @@ func newHistory(t *testing.T) *history {
 	must(f.svc.RespondToCheck(ctx, f.police, h.aDA.ID, nil, answer))
 	f.atLondon(t, "2026-12-01 10:00")
 	must(f.svc.CompleteCheck(ctx, f.com, h.aDA.ID, nil, "read"))
-	must(f.svc.MarkNotRequired(ctx, f.com, checkOf(t, h.a, TypeChildSafeguarding).ID, nil, "No children in the household"))
-	must(f.svc.MarkNotRequired(ctx, f.otherCOM, checkOf(t, h.d, TypeChildSafeguarding).ID, nil, "Child lives elsewhere"))
+	must(f.svc.MarkNotRequired(ctx, f.com, checkOf(t, h.a, checks.TypeChildSafeguarding).ID, nil, "No children in the household"))
+	must(f.svc.MarkNotRequired(ctx, f.otherCOM, checkOf(t, h.d, checks.TypeChildSafeguarding).ID, nil, "Child lives elsewhere"))
 	must(f.svc.RequestCheck(ctx, f.com, h.fDA0.ID, nil, ""))
 	f.atLondon(t, "2026-12-02 10:00")
 	if _, err := f.svc.CancelRelease(ctx, f.com, h.c.ID, nil, "parole refused"); err != nil {
 		t.Fatal(err)
 	}
 	cumbria := "E23000002"
-	if _, err := f.svc.UpdateRelease(ctx, f.com, h.ff.ID, nil, ReleasePatch{PoliceForce: &cumbria}); err != nil {
+	if _, err := f.svc.UpdateRelease(ctx, f.com, h.ff.ID, nil, checks.ReleasePatch{PoliceForce: &cumbria}); err != nil {
 		t.Fatal(err)
 	}
 	f.atLondon(t, "2026-12-15 09:00")
 	must(f.svc.RespondToCheck(ctx, f.police, h.bDA.ID, nil, answer))
 	f.atLondon(t, "2026-12-16 10:00")
 	must(f.svc.CompleteCheck(ctx, f.com, h.bDA.ID, nil, "read"))
-	must(f.svc.RequestCheck(ctx, f.com, checkOf(t, h.b, TypeChildSafeguarding).ID, nil, ""))
+	must(f.svc.RequestCheck(ctx, f.com, checkOf(t, h.b, checks.TypeChildSafeguarding).ID, nil, ""))
 	f.atLondon(t, "2026-12-22 10:00")
-	must(f.svc.RequestCheck(ctx, f.com, checkOf(t, h.g, TypeDomesticAbuse).ID, nil, ""))
+	must(f.svc.RequestCheck(ctx, f.com, checkOf(t, h.g, checks.TypeDomesticAbuse).ID, nil, ""))
 	f.atLondon(t, "2027-01-05 10:00")
-	must(f.svc.RespondToCheck(ctx, f.police, checkOf(t, h.g, TypeDomesticAbuse).ID, nil, answer))
+	must(f.svc.RespondToCheck(ctx, f.police, checkOf(t, h.g, checks.TypeDomesticAbuse).ID, nil, answer))
 	f.atLondon(t, "2027-01-06 09:00")
 	return h
 }
@@ -110,7 +112,7 @@ type wantFigures struct {
 	requestedPct, respondedPct, completedPct               *float64
 }
 
-func assertFigures(t *testing.T, what string, got TypeFigures, want wantFigures) {
+func assertFigures(t *testing.T, what string, got checks.TypeFigures, want wantFigures) {
 	t.Helper()
 	if got.Required != want.required || got.NotRequired != want.notRequired || got.RequestedBeforeRelease != want.requested ||
 		got.RespondedBeforeRelease != want.responded || got.CompletedBeforeRelease != want.completed ||
@@ -125,7 +127,7 @@ func assertFigures(t *testing.T, what string, got TypeFigures, want wantFigures)
 
 func TestTheCompletionReportCountsWhatWasDoneBeforeRelease(t *testing.T) {
 	h := newHistory(t)
-	rep, err := h.f.svc.Completion(context.Background(), h.f.admin, ReportScope{From: "2026-12-14", To: "2026-12-18"})
+	rep, err := h.f.svc.Completion(context.Background(), h.f.admin, checks.ReportScope{From: "2026-12-14", To: "2026-12-18"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +153,7 @@ func TestTheCompletionReportCountsWhatWasDoneBeforeRelease(t *testing.T) {
 func TestAManagerSeesOnlyItsOwnTeamsFigures(t *testing.T) {
 	h := newHistory(t)
 	ctx := context.Background()
-	period := ReportScope{From: "2026-12-14", To: "2026-12-18"}
+	period := checks.ReportScope{From: "2026-12-14", To: "2026-12-18"}
 	mine, err := h.f.svc.Completion(ctx, h.f.manager, period)
 	if err != nil {
 		t.Fatal(err)
@@ -168,23 +170,23 @@ func TestAManagerSeesOnlyItsOwnTeamsFigures(t *testing.T) {
 
 	period.Team = "N08-T2"
 	_, err = h.f.svc.Completion(ctx, h.f.manager, period)
-	wantCode(t, err, ENOTFOUND)
+	wantCode(t, err, checks.ENOTFOUND)
 	_, err = h.f.svc.AgencyFigures(ctx, h.f.manager, period)
-	wantCode(t, err, ENOTFOUND)
+	wantCode(t, err, checks.ENOTFOUND)
 	_, err = h.f.svc.Upcoming(ctx, h.f.manager, 10, "N08-T2")
-	wantCode(t, err, ENOTFOUND)
-	_, err = h.f.svc.Completion(ctx, h.f.police, ReportScope{From: "2026-12-14", To: "2026-12-18"})
-	wantCode(t, err, EFORBIDDEN)
+	wantCode(t, err, checks.ENOTFOUND)
+	_, err = h.f.svc.Completion(ctx, h.f.police, checks.ReportScope{From: "2026-12-14", To: "2026-12-18"})
+	wantCode(t, err, checks.EFORBIDDEN)
 }
 
 func TestTheAgencyReportGivesResponseTimesInWorkingDays(t *testing.T) {
 	h := newHistory(t)
 	ctx := context.Background()
-	rep, err := h.f.svc.AgencyFigures(ctx, h.f.admin, ReportScope{From: "2026-11-01", To: "2026-12-31"})
+	rep, err := h.f.svc.AgencyFigures(ctx, h.f.admin, checks.ReportScope{From: "2026-11-01", To: "2026-12-31"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := map[string]AgencyFiguresRow{}
+	rows := map[string]checks.AgencyFiguresRow{}
 	for _, r := range rep.Agencies {
 		rows[r.Agency] = r
 	}
@@ -209,7 +211,7 @@ func TestTheAgencyReportGivesResponseTimesInWorkingDays(t *testing.T) {
 	}
 
 	// For the manager of N07-T1: the Met's requests for that team only (A, B, F, G).
-	mine, err := h.f.svc.AgencyFigures(ctx, h.f.manager, ReportScope{From: "2026-11-01", To: "2026-12-31"})
+	mine, err := h.f.svc.AgencyFigures(ctx, h.f.manager, checks.ReportScope{From: "2026-11-01", To: "2026-12-31"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +225,7 @@ func TestTheAgencyReportGivesResponseTimesInWorkingDays(t *testing.T) {
 func TestUpcomingListsReleasesSoonWithWhatTheyMiss(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	rel := func(as User, crn, date string) Release {
+	rel := func(as checks.User, crn, date string) checks.Release {
 		t.Helper()
 		in := validRelease()
 		in.CRN, in.ReleaseDate = crn, date
@@ -239,19 +241,19 @@ func TestUpcomingListsReleasesSoonWithWhatTheyMiss(t *testing.T) {
 	c := rel(f.com, "C000003", "2026-12-16")
 	d := rel(f.otherCOM, "D000004", "2026-12-17")
 	rel(f.com, "F000006", "2026-12-18")
-	f.walk(t, checkOf(t, a, TypeDomesticAbuse), ActionRequest, ActionRespond, ActionComplete)
-	f.walk(t, checkOf(t, a, TypeChildSafeguarding), ActionNotRequired)
-	f.walk(t, checkOf(t, b, TypeDomesticAbuse), ActionRequest)
+	f.walk(t, checkOf(t, a, checks.TypeDomesticAbuse), checks.ActionRequest, checks.ActionRespond, checks.ActionComplete)
+	f.walk(t, checkOf(t, a, checks.TypeChildSafeguarding), checks.ActionNotRequired)
+	f.walk(t, checkOf(t, b, checks.TypeDomesticAbuse), checks.ActionRequest)
 	if _, err := f.svc.CancelRelease(ctx, f.com, c.ID, nil, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.RequestCheck(ctx, f.otherCOM, checkOf(t, d, TypeDomesticAbuse).ID, nil, ""); err != nil {
+	if _, err := f.svc.RequestCheck(ctx, f.otherCOM, checkOf(t, d, checks.TypeDomesticAbuse).ID, nil, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.RespondToCheck(ctx, f.police, checkOf(t, d, TypeDomesticAbuse).ID, nil, ResponseInput{Outcome: "no_information"}); err != nil {
+	if _, err := f.svc.RespondToCheck(ctx, f.police, checkOf(t, d, checks.TypeDomesticAbuse).ID, nil, checks.ResponseInput{Outcome: "no_information"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.MarkNotRequired(ctx, f.otherCOM, checkOf(t, d, TypeChildSafeguarding).ID, nil, "none"); err != nil {
+	if _, err := f.svc.MarkNotRequired(ctx, f.otherCOM, checkOf(t, d, checks.TypeChildSafeguarding).ID, nil, "none"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -268,11 +270,11 @@ func TestUpcomingListsReleasesSoonWithWhatTheyMiss(t *testing.T) {
 	rb, rd := rep.Releases[0], rep.Releases[1]
 	// B's CS was never requested (request-by 3 November); its DA answer was due on 1 December.
 	if rb.CRN != "B000002" || len(rb.Missing) != 2 || rb.WorkingDaysToRelease != 3 ||
-		rb.Missing[0].Type != TypeChildSafeguarding || rb.Missing[0].Status != StatusRequired || !rb.Missing[0].Overdue ||
-		rb.Missing[1].Status != StatusRequested || rb.Missing[1].Due.String() != "2026-12-01" || !rb.Missing[1].Overdue {
+		rb.Missing[0].Type != checks.TypeChildSafeguarding || rb.Missing[0].Status != checks.StatusRequired || !rb.Missing[0].Overdue ||
+		rb.Missing[1].Status != checks.StatusRequested || rb.Missing[1].Due.String() != "2026-12-01" || !rb.Missing[1].Overdue {
 		t.Errorf("B = %+v", rb)
 	}
-	if rd.CRN != "D000004" || len(rd.Missing) != 1 || rd.Missing[0].Status != StatusResponded || rd.Missing[0].Overdue {
+	if rd.CRN != "D000004" || len(rd.Missing) != 1 || rd.Missing[0].Status != checks.StatusResponded || rd.Missing[0].Overdue {
 		t.Errorf("D = %+v", rd)
 	}
 	mine, err := f.svc.Upcoming(ctx, f.manager, 5, "")
@@ -280,5 +282,5 @@ func TestUpcomingListsReleasesSoonWithWhatTheyMiss(t *testing.T) {
 		t.Errorf("the manager's upcoming = %+v, %v; want B only", mine.Releases, err)
 	}
 	_, err = f.svc.Upcoming(ctx, f.admin, 0, "")
-	wantCode(t, err, EINVALID)
+	wantCode(t, err, checks.EINVALID)
 }

@@ -1,5 +1,7 @@
 package checks
 
+import "slices"
+
 // Scope rules. Something out of a user's scope is answered exactly like something that does
 // not exist (ErrNotFound), so that scope never tells a user what exists elsewhere.
 
@@ -58,4 +60,50 @@ func (c Check) visibleTo(u User) Check {
 	}
 	c.History = history
 	return c
+}
+
+// Scope is what a list may show a user, as a value every list query must be given: the
+// teams of a COM or a manager, the agency of a liaison (only what was requested of it), or
+// everything for an admin and the service itself. The zero Scope shows nothing, so a query
+// that forgot its scope answers an empty list, never everyone's data.
+type Scope struct {
+	all    bool
+	teams  []string
+	agency string
+}
+
+// ScopeOf returns the scope of what u may see.
+func ScopeOf(u User) Scope {
+	switch u.Role {
+	case RoleAdmin:
+		return Scope{all: true}
+	case RoleCOM, RoleManager:
+		return Scope{teams: slices.Clone(u.Teams)}
+	case RoleLiaison:
+		return Scope{agency: u.Agency}
+	}
+	return Scope{}
+}
+
+// Everything is the scope of the service itself: its repairs, runs and whole-service reports.
+func Everything() Scope { return Scope{all: true} }
+
+// TeamScope is the scope of some probation teams.
+func TeamScope(teams ...string) Scope { return Scope{teams: slices.Clone(teams)} }
+
+// All reports whether the scope holds everything.
+func (s Scope) All() bool { return s.all }
+
+// Teams returns the teams of a team scope (none for the others).
+func (s Scope) Teams() []string { return slices.Clone(s.teams) }
+
+// Agency returns the agency of a liaison's scope: its checks once requested of it.
+func (s Scope) Agency() string { return s.agency }
+
+// Team narrows the scope to one team: that team when the scope holds it, else nothing.
+func (s Scope) Team(team string) Scope {
+	if s.all || slices.Contains(s.teams, team) {
+		return Scope{teams: []string{team}}
+	}
+	return Scope{}
 }

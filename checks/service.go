@@ -13,7 +13,7 @@ import (
 // Service is what the API, the command line and the scheduler ask of the domain. Every method
 // takes the acting user and applies the scope and role rules: callers need not check them.
 type Service struct {
-	store     *Store
+	store     Store
 	clock     Clock
 	deadlines Deadlines
 	log       *slog.Logger
@@ -21,7 +21,7 @@ type Service struct {
 
 // NewService returns a service on store, telling the time with clock and computing deadlines
 // with deadlines.
-func NewService(store *Store, clock Clock, deadlines Deadlines, log *slog.Logger) *Service {
+func NewService(store Store, clock Clock, deadlines Deadlines, log *slog.Logger) *Service {
 	return &Service{store: store, clock: clock, deadlines: deadlines, log: log}
 }
 
@@ -30,10 +30,6 @@ func (s *Service) Deadlines() Deadlines { return s.deadlines }
 
 // Clock returns the service's clock.
 func (s *Service) Clock() Clock { return s.clock }
-
-// Store returns the service's store, for the parts of the service that keep their own
-// collections beside it.
-func (s *Service) Store() *Store { return s.store }
 
 // System is the acting user for what the service does by itself or from the command line.
 func System(name string) User {
@@ -67,14 +63,14 @@ func (s *Service) Maintain(ctx context.Context) error {
 	if _, err := s.RepairPending(ctx); err != nil {
 		return err
 	}
-	n, err := s.store.FlushAllAudit(ctx)
+	n, err := s.store.FlushPendingAudit(ctx)
 	if n > 0 {
 		s.log.InfoContext(ctx, "pending audit entries copied", "documents", n)
 	}
 	if err != nil {
 		return err
 	}
-	_, err = s.store.endExpiredSessions(ctx, s.now())
+	_, err = s.store.EndExpiredSessions(ctx, s.now())
 	return err
 }
 
@@ -90,7 +86,7 @@ func newID() string { return bson.NewObjectID().Hex() }
 // checkID refuses a malformed id before it reaches the database.
 func checkID(field, id string) error {
 	if !ValidID(id) {
-		return malformed(field, "is not an id this service issues (24 hexadecimal characters)")
+		return Malformed(field, "is not an id this service issues (24 hexadecimal characters)")
 	}
 	return nil
 }

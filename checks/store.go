@@ -2,142 +2,115 @@ package checks
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"fmt"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+	"time"
 )
 
-// Store keeps releases, checks, agencies, users and tokens in MongoDB (or the embedded
-// FerretDB). Its documents are bson structs of its own, converted to domain types here, and
-// driver errors become *Error here.
+// Store is what the service keeps in a database (package store implements it on MongoDB).
 //
-// What the embedded server supports decides what the store may use: no transactions, no
-// $lookup, no positional updates. So every change is one document, and the fields a query
-// needs are copied onto the document it reads.
-type Store struct {
-	db       *mongo.Database
-	releases *mongo.Collection
-	checks   *mongo.Collection
-	agencies *mongo.Collection
-	users    *mongo.Collection
-	tokens   *mongo.Collection
-	sessions *mongo.Collection
+// Every write that changes a document carries the audit entries of that change and stores
+// them with it, in the same single-document update, so that a change and its audit entries
+// stand or fall together; the store then copies them to the audit trail. Conditional writes
+// answer ErrStale when the document changed since it was read, and a missing document is
+// ErrNotFound. Every list is given the caller's Scope and answers nothing outside it.
+type Store interface {
+	// EnsureIndexes prepares the database; it is idempotent.
+	EnsureIndexes(ctx context.Context) error
+	// FlushPendingAudit copies the audit entries that a crash left on their documents to the
+	// audit trail, and reports how many documents had some.
+	FlushPendingAudit(ctx context.Context) (int, error)
+
+	ReleaseStore
+	CheckStore
+	UserStore
+	SessionStore
+	AgencyStore
+	AuditStore
 }
 
-// NewStore returns a store on db. Call EnsureIndexes once at start-up.
-func NewStore(db *mongo.Database) *Store {
-	return &Store{
-		db:       db,
-		releases: db.Collection("releases"),
-		checks:   db.Collection("checks"),
-		agencies: db.Collection("agencies"),
-		users:    db.Collection("users"),
-		tokens:   db.Collection("tokens"),
-		sessions: db.Collection("sessions"),
-	}
+// ReleaseStore keeps releases.
+type ReleaseStore interface {
+	// InsertRelease writes a new release, marked as waiting for its checks to be synced.
+	// ECONFLICT when the person has an active release on that date.
+	InsertRelease(ctx context.Context, r Release, audit ...AuditEntry) error
+	Release(ctx context.Context, id string) (Release, error)
+	// ReleaseByKey finds the active release of a person on a date.
+	ReleaseByKey(ctx context.Context, crn string, date Date) (Release, error)
+	// UpdateRelease writes r if the stored version is still r.Version, marked as waiting
+	// for its checks to be synced, and returns it with the version incremented.
+	UpdateRelease(ctx context.Context, r Release, audit ...AuditEntry) (Release, error)
+	// MarkReleaseSynced clears the waiting mark if the release is still at version.
+	MarkReleaseSynced(ctx context.Context, id string, version int64) error
+	// ReleasesPendingSync lists the releases whose checks may not match them yet.
+	ReleasesPendingSync(ctx context.Context) ([]Release, error)
+	// FindReleases lists releases sorted by release date, then id.
+	FindReleases(ctx context.Context, q ReleaseQuery) (Page[Release], error)
 }
 
-// Database returns the database the store works in.
-func (s *Store) Database() *mongo.Database { return s.db }
-
-// EnsureIndexes creates the indexes the store's queries and uniqueness rules need. It is
-// idempotent.
-func (s *Store) EnsureIndexes(ctx context.Context) error {
-	// A new options value for each index: the driver writes the generated name into the
-	// value it is given, so a shared one would name a second index after the first.
-	unique := func() *options.IndexOptionsBuilder { return options.Index().SetUnique(true) }
-	indexes := map[*mongo.Collection][]mongo.IndexModel{
-		s.releases: {
-			// One active release per person and date: a double submit cannot create two.
-			{Keys: keys("dedupe_key"), Options: unique()},
-			{Keys: keys("release_date", "_id")},
-			{Keys: keys("team", "release_date", "_id")},
-			{Keys: keys("sync_pending")},
-		},
-		s.checks: {
-			{Keys: keys("release_date", "_id")},
-			{Keys: keys("team", "release_date", "_id")},
-			{Keys: keys("agency", "release_date", "_id")},
-			{Keys: keys("status", "release_date")},
-		},
-		s.users: {
-			{Keys: keys("email"), Options: unique()},
-		},
-		s.tokens: {
-			{Keys: keys("user_id")},
-		},
-		s.sessions: {
-			{Keys: keys("expires_at")},
-		},
-		s.agencies: {
-			{Keys: keys("kind", "_id")},
-		},
-		s.db.Collection("audit"): {
-			{Keys: keys("at", "_id")},
-			{Keys: keys("actor_id", "at")},
-			{Keys: keys("resource_id", "at")},
-			{Keys: keys("release_id", "at")},
-		},
-	}
-	for coll, models := range indexes {
-		// One at a time: FerretDB v1 drops the connection when createIndexes names several
-		// indexes that already exist.
-		for _, m := range models {
-			if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
-				return fmt.Errorf("create indexes on %s: %w", coll.Name(), storeError(err))
-			}
-		}
-	}
-	return nil
+// CheckStore keeps checks.
+type CheckStore interface {
+	// InsertCheck writes a new check; ECONFLICT if a check with its id exists.
+	InsertCheck(ctx context.Context, c Check, audit ...AuditEntry) error
+	Check(ctx context.Context, id string) (Check, error)
+	// UpdateCheck writes the state of c if the stored version is still c.Version, appends
+	// entry (if any) to its history and increments its version, in one conditional update.
+	// Escalation records are left alone.
+	UpdateCheck(ctx context.Context, c Check, entry *HistoryEntry, now time.Time, audit ...AuditEntry) (Check, error)
+	// FindChecks lists checks sorted by release date, soonest first, then id.
+	FindChecks(ctx context.Context, q CheckQuery) (Page[Check], error)
+	// ChecksOfReleases reads the checks of several releases, in each release's slot order.
+	ChecksOfReleases(ctx context.Context, releases []Release) (map[string][]Check, error)
+	// ReportChecks streams the checks a report reads to fn, in no particular order.
+	ReportChecks(ctx context.Context, q ReportQuery, fn func(Check) error) error
 }
 
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return storeError(s.db.RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err())
+// UserStore keeps users and their bearer tokens.
+type UserStore interface {
+	// InsertUser writes a new user; ECONFLICT when the email is taken.
+	InsertUser(ctx context.Context, u User, audit ...AuditEntry) error
+	User(ctx context.Context, id string) (User, error)
+	// FindUsers lists users sorted by email.
+	FindUsers(ctx context.Context, q UserQuery) (Page[User], error)
+	// AllUsers reads every user at once.
+	AllUsers(ctx context.Context) ([]User, error)
+	SetUserActive(ctx context.Context, id string, active bool, audit ...AuditEntry) (User, error)
+	// InsertToken stores a token by its hash (its ID).
+	InsertToken(ctx context.Context, t Token, audit ...AuditEntry) error
+	Token(ctx context.Context, hash string) (Token, error)
+	// UserTokens lists a user's tokens, newest first.
+	UserTokens(ctx context.Context, userID string) ([]Token, error)
+	// RevokeToken marks a token revoked, once, and returns it.
+	RevokeToken(ctx context.Context, hash string, at time.Time, audit ...AuditEntry) (Token, error)
 }
 
-// keys returns an ascending index or sort specification on the fields, in order.
-func keys(fields ...string) bson.D {
-	d := make(bson.D, 0, len(fields))
-	for _, f := range fields {
-		d = append(d, bson.E{Key: f, Value: 1})
-	}
-	return d
+// SessionStore keeps the sessions of signed-in browsers.
+type SessionStore interface {
+	InsertSession(ctx context.Context, sess Session, audit ...AuditEntry) error
+	Session(ctx context.Context, id string) (Session, error)
+	DeleteSession(ctx context.Context, id string) error
+	// EndExpiredSessions removes the sessions that ended at or before now.
+	EndExpiredSessions(ctx context.Context, now time.Time) (int, error)
 }
 
-// storeError maps a driver error to a domain error. The driver's text stays in Err, for
-// logs, and never reaches a user.
-func storeError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, mongo.ErrNoDocuments):
-		return ErrNotFound
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
-	case mongo.IsDuplicateKeyError(err):
-		return &Error{Code: ECONFLICT, Message: "already exists", Err: err}
-	case mongo.IsNetworkError(err), mongo.IsTimeout(err), isServerSelection(err), errors.Is(err, mongo.ErrClientDisconnected):
-		return &Error{Code: EUNAVAILABLE, Message: "the database is unavailable; try again shortly", Err: err}
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return err
-	}
-	return &Error{Code: EINTERNAL, Message: "internal error", Err: err}
+// AgencyStore keeps the agency directory.
+type AgencyStore interface {
+	// SeedAgencies adds the agencies the database lacks, leaving the others as they are.
+	SeedAgencies(ctx context.Context, agencies []Agency, now time.Time) (added int, err error)
+	Agency(ctx context.Context, code string) (Agency, error)
+	// FindAgencies lists agencies sorted by name.
+	FindAgencies(ctx context.Context, q AgencyQuery) (Page[Agency], error)
+	// AllAgencies reads the whole directory at once.
+	AllAgencies(ctx context.Context) ([]Agency, error)
+	// UpdateAgency writes the mailboxes and active flag of a if the stored version is still
+	// a.Version.
+	UpdateAgency(ctx context.Context, a Agency, audit ...AuditEntry) (Agency, error)
 }
 
-// isServerSelection reports that the driver found no server to talk to: the database is down
-// or unreachable. The driver reports it with a type from its x/ packages.
-func isServerSelection(err error) bool {
-	var sse topology.ServerSelectionError
-	return errors.As(err, &sse)
+// AuditStore keeps the audit trail.
+type AuditStore interface {
+	// InsertAudit writes entries straight to the trail: for reads, which change no document.
+	InsertAudit(ctx context.Context, entries ...AuditEntry) error
+	// FindAudit lists entries, oldest first.
+	FindAudit(ctx context.Context, q AuditQuery) (Page[AuditEntry], error)
 }
 
 // Page is one page of a list.
@@ -147,75 +120,75 @@ type Page[T any] struct {
 	NextCursor string
 }
 
-// cursor is the position after the last item of a page: lists are sorted by one field and
-// then by _id, and the next page starts strictly after this pair.
-type cursor struct {
-	Key string `json:"k"`
-	ID  string `json:"i"`
+// CheckQuery selects checks for a list.
+type CheckQuery struct {
+	Scope         Scope
+	Status        Status
+	Type          CheckType
+	Agency        string
+	ReleaseBefore Date
+	// Overdue, when set, keeps only checks that are (or are not) overdue on Today.
+	Overdue *bool
+	Today   Date
+	Limit   int
+	Cursor  string
 }
 
-func encodeCursor(key, id string) string {
-	b, _ := json.Marshal(cursor{key, id})
-	return base64.RawURLEncoding.EncodeToString(b)
+// ReleaseQuery selects releases for a list.
+type ReleaseQuery struct {
+	Scope  Scope
+	Team   string
+	COMID  string
+	From   Date
+	To     Date
+	Status ReleaseStatus
+	Limit  int
+	Cursor string
 }
 
-func decodeCursor(s string) (cursor, error) {
-	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(b, &c) != nil || c.ID == "" {
-		return c, malformed("cursor", "is not a cursor this service returned")
-	}
-	return c, nil
+// ReportQuery selects the checks a report reads. Zero bounds are unbounded.
+type ReportQuery struct {
+	Scope Scope
+	// ReleaseFrom and ReleaseTo bound the release date, both included.
+	ReleaseFrom, ReleaseTo Date
+	// RequestedFrom and RequestedTo bound the time of the request (To excluded); either
+	// keeps only requested checks.
+	RequestedFrom, RequestedTo time.Time
+	// Statuses keeps only checks in one of them.
+	Statuses []Status
 }
 
-// afterCursor returns the filter for items after cursor s, sorted by field then _id.
-func afterCursor(field, s string) (bson.M, error) {
-	c, err := decodeCursor(s)
-	if err != nil {
-		return nil, err
-	}
-	return bson.M{"$or": bson.A{
-		bson.M{field: bson.M{"$gt": c.Key}},
-		bson.M{field: c.Key, "_id": bson.M{"$gt": c.ID}},
-	}}, nil
+// UserQuery selects users for a list.
+type UserQuery struct {
+	Role   Role
+	Team   string
+	Agency string
+	Limit  int
+	Cursor string
 }
 
-// and combines filters; the embedded server accepts $and of any filters.
-func and(filters ...bson.M) bson.M {
-	var parts bson.A
-	for _, f := range filters {
-		if len(f) > 0 {
-			parts = append(parts, f)
-		}
-	}
-	switch len(parts) {
-	case 0:
-		return bson.M{}
-	case 1:
-		return parts[0].(bson.M)
-	}
-	return bson.M{"$and": parts}
+// AgencyQuery selects agencies for a list.
+type AgencyQuery struct {
+	Kind   AgencyKind
+	Active *bool
+	Limit  int
+	Cursor string
 }
 
-// findPage runs a sorted, keyset-paged find and decodes the documents with conv.
-func findPage[D any, T any](ctx context.Context, coll *mongo.Collection, filter bson.M, sortField string, limit int, key func(D) (string, string), conv func(D) T) (Page[T], error) {
-	opts := options.Find().SetSort(keys(sortField, "_id")).SetLimit(int64(limit) + 1)
-	cur, err := coll.Find(ctx, filter, opts)
-	if err != nil {
-		return Page[T]{}, storeError(err)
-	}
-	var docs []D
-	if err := cur.All(ctx, &docs); err != nil {
-		return Page[T]{}, storeError(err)
-	}
-	page := Page[T]{Items: make([]T, 0, min(len(docs), limit))}
-	for i, d := range docs {
-		if i == limit {
-			k, id := key(docs[i-1])
-			page.NextCursor = encodeCursor(k, id)
-			break
-		}
-		page.Items = append(page.Items, conv(d))
-	}
-	return page, nil
+// AuditQuery selects audit entries. From and To bound the time (To excluded).
+type AuditQuery struct {
+	ActorID    string
+	Resource   string
+	ResourceID string
+	ReleaseID  string
+	From, To   time.Time
+	Limit      int
+	Cursor     string
+}
+
+// CheckCount is how many checks have one status and type.
+type CheckCount struct {
+	Status Status
+	Type   CheckType
+	Count  int
 }

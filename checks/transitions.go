@@ -62,13 +62,7 @@ func (s *Service) visibleCheck(ctx context.Context, actor User, id string) (Chec
 // Checks lists the checks in the caller's scope, soonest release first.
 func (s *Service) Checks(ctx context.Context, actor User, in CheckFilter) (Page[Check], error) {
 	var f fields
-	q := CheckQuery{Agency: strings.ToUpper(in.Agency), Cursor: in.Cursor, Today: s.Today()}
-	switch actor.Role {
-	case RoleCOM, RoleManager:
-		q.Teams = actor.Teams
-	case RoleLiaison:
-		q.ScopeAgency = actor.Agency
-	}
+	q := CheckQuery{Scope: ScopeOf(actor), Agency: strings.ToUpper(in.Agency), Cursor: in.Cursor, Today: s.Today()}
 	if in.Status != "" {
 		if !slices.Contains(Statuses(), Status(in.Status)) {
 			f.add("status", "must be one of %s", joinValues(Statuses()))
@@ -229,7 +223,6 @@ func (s *Service) transition(ctx context.Context, actor User, id string, ifMatch
 		if err != nil {
 			return Check{}, err
 		}
-		s.flush(ctx, ResourceCheck, c.ID)
 		// The answer shows the summary again: a read like any other, but for its author's.
 		if action != ActionRespond {
 			if err := s.auditSummaryReads(ctx, actor, []Check{updated}); err != nil {

@@ -114,7 +114,6 @@ func (s *Service) CreateUser(ctx context.Context, actor User, in UserInput) (Use
 		}
 		return User{}, "", err
 	}
-	s.flush(ctx, ResourceUser, u.ID)
 	_, secret, err := s.issue(ctx, actor, u.ID, "first token")
 	if err != nil {
 		return User{}, "", err
@@ -167,7 +166,6 @@ func (s *Service) SetUserActive(ctx context.Context, actor User, id string, acti
 	action := map[bool]string{true: "user.activate", false: "user.deactivate"}[active]
 	u, err := s.store.SetUserActive(ctx, id, active, s.audit(actor, action, ResourceUser, id, "", []Change{{"active", fmt.Sprint(!active), fmt.Sprint(active)}}))
 	if err == nil {
-		s.flush(ctx, ResourceUser, id)
 	}
 	return u, err
 }
@@ -202,7 +200,6 @@ func (s *Service) issue(ctx context.Context, actor User, userID, label string) (
 	if err := s.store.InsertToken(ctx, t, s.audit(actor, "token.issue", ResourceToken, t.ID, "", changes)); err != nil {
 		return Token{}, "", err
 	}
-	s.flush(ctx, ResourceToken, t.ID)
 	return t, secret, nil
 }
 
@@ -223,7 +220,7 @@ func (s *Service) Tokens(ctx context.Context, actor User, userID string) ([]Toke
 // RevokeToken revokes a token by id: an admin any, a user its own.
 func (s *Service) RevokeToken(ctx context.Context, actor User, id string) (Token, error) {
 	if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
-		return Token{}, malformed("id", "is not a token id (64 hexadecimal characters)")
+		return Token{}, Malformed("id", "is not a token id (64 hexadecimal characters)")
 	}
 	t, err := s.store.Token(ctx, id)
 	if err != nil {
@@ -238,7 +235,6 @@ func (s *Service) RevokeToken(ctx context.Context, actor User, id string) (Token
 	now := s.now()
 	t, err = s.store.RevokeToken(ctx, id, now, s.audit(actor, "token.revoke", ResourceToken, id, "", []Change{{"revoked_at", "", auditValue(now)}}))
 	if err == nil {
-		s.flush(ctx, ResourceToken, id)
 	}
 	return t, err
 }

@@ -1,15 +1,17 @@
-package checks
+package checks_test
 
 import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/probation/safeguarding/checks"
 )
 
 func TestTokensAreStoredOnlyAsTheirHash(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	u, secret, err := f.svc.CreateUser(ctx, f.admin, UserInput{Name: "New COM", Email: "new@example.org", Role: "com", Team: "N07-T1"})
+	u, secret, err := f.svc.CreateUser(ctx, f.admin, checks.UserInput{Name: "New COM", Email: "new@example.org", Role: "com", Team: "N07-T1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +27,7 @@ func TestTokensAreStoredOnlyAsTheirHash(t *testing.T) {
 	if err := cur.All(ctx, &docs); err != nil {
 		t.Fatal(err)
 	}
-	if len(docs) != 1 || docs[0]["_id"] != HashToken(secret) {
+	if len(docs) != 1 || docs[0]["_id"] != checks.HashToken(secret) {
 		t.Fatalf("stored tokens = %v, want one with _id the hash of the secret", docs)
 	}
 	for k, v := range docs[0] {
@@ -42,7 +44,7 @@ func TestTokensAreStoredOnlyAsTheirHash(t *testing.T) {
 func TestAuthenticationRefusesUnknownRevokedAndDeactivated(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	u, secret, err := f.svc.CreateUser(ctx, f.admin, UserInput{Name: "Leaver", Email: "leaver@example.org", Role: "com", Team: "N07-T1"})
+	u, secret, err := f.svc.CreateUser(ctx, f.admin, checks.UserInput{Name: "Leaver", Email: "leaver@example.org", Role: "com", Team: "N07-T1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +55,7 @@ func TestAuthenticationRefusesUnknownRevokedAndDeactivated(t *testing.T) {
 	if _, err := f.svc.Authenticate(ctx, second); err != nil {
 		t.Fatalf("second token: %v", err)
 	}
-	if _, err := f.svc.RevokeToken(ctx, f.admin, HashToken(second)); err != nil {
+	if _, err := f.svc.RevokeToken(ctx, f.admin, checks.HashToken(second)); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -68,7 +70,7 @@ func TestAuthenticationRefusesUnknownRevokedAndDeactivated(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.svc.Authenticate(ctx, tt.secret)
-			wantCode(t, err, EUNAUTHORIZED)
+			wantCode(t, err, checks.EUNAUTHORIZED)
 		})
 	}
 	if _, err := f.svc.Authenticate(ctx, secret); err != nil {
@@ -78,61 +80,61 @@ func TestAuthenticationRefusesUnknownRevokedAndDeactivated(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.svc.Authenticate(ctx, secret)
-	wantCode(t, err, EUNAUTHORIZED)
+	wantCode(t, err, checks.EUNAUTHORIZED)
 }
 
 func TestOnlyAdminsManageUsersAndTokens(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	for _, u := range []User{f.com, f.manager, f.police} {
-		_, _, err := f.svc.CreateUser(ctx, u, UserInput{Name: "X", Email: "x@example.org", Role: "admin"})
-		wantCode(t, err, EFORBIDDEN)
-		_, err = f.svc.Users(ctx, u, UserQuery{})
-		wantCode(t, err, EFORBIDDEN)
+	for _, u := range []checks.User{f.com, f.manager, f.police} {
+		_, _, err := f.svc.CreateUser(ctx, u, checks.UserInput{Name: "X", Email: "x@example.org", Role: "admin"})
+		wantCode(t, err, checks.EFORBIDDEN)
+		_, err = f.svc.Users(ctx, u, checks.UserQuery{})
+		wantCode(t, err, checks.EFORBIDDEN)
 		_, _, err = f.svc.IssueToken(ctx, u, u.ID, "")
-		wantCode(t, err, EFORBIDDEN)
+		wantCode(t, err, checks.EFORBIDDEN)
 		_, err = f.svc.SetUserActive(ctx, u, f.com2.ID, false)
-		wantCode(t, err, EFORBIDDEN)
-		_, err = f.svc.UpdateAgency(ctx, u, "E23000001", nil, AgencyPatch{Active: new(bool)})
-		wantCode(t, err, EFORBIDDEN)
+		wantCode(t, err, checks.EFORBIDDEN)
+		_, err = f.svc.UpdateAgency(ctx, u, "E23000001", nil, checks.AgencyPatch{Active: new(bool)})
+		wantCode(t, err, checks.EFORBIDDEN)
 	}
 	// A user may revoke its own token but not another's (which it cannot see).
 	_, secret, err := f.svc.IssueToken(ctx, f.admin, f.com2.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.RevokeToken(ctx, f.com, HashToken(secret))
-	wantCode(t, err, ENOTFOUND)
-	if _, err := f.svc.RevokeToken(ctx, f.com2, HashToken(secret)); err != nil {
+	_, err = f.svc.RevokeToken(ctx, f.com, checks.HashToken(secret))
+	wantCode(t, err, checks.ENOTFOUND)
+	if _, err := f.svc.RevokeToken(ctx, f.com2, checks.HashToken(secret)); err != nil {
 		t.Errorf("revoking one's own token: %v", err)
 	}
 	_, err = f.svc.SetUserActive(ctx, f.admin, f.admin.ID, false)
-	wantCode(t, err, ECONFLICT)
+	wantCode(t, err, checks.ECONFLICT)
 }
 
 func TestUserInputIsValidated(t *testing.T) {
 	tests := []struct {
 		name  string
-		in    UserInput
+		in    checks.UserInput
 		field string
 	}{
-		{"a name is required", UserInput{Email: "a@example.org", Role: "admin"}, "name"},
-		{"an email must be an address", UserInput{Name: "A", Email: "not an email", Role: "admin"}, "email"},
-		{"the role must be known", UserInput{Name: "A", Email: "a@example.org", Role: "boss"}, "role"},
-		{"a COM needs a team", UserInput{Name: "A", Email: "a@example.org", Role: "com"}, "team"},
-		{"a COM has one team only", UserInput{Name: "A", Email: "a@example.org", Role: "com", Teams: []string{"A1", "B1"}}, "team"},
-		{"a manager needs a team", UserInput{Name: "A", Email: "a@example.org", Role: "manager"}, "teams"},
-		{"a team code must be well formed", UserInput{Name: "A", Email: "a@example.org", Role: "manager", Teams: []string{"no spaces"}}, "teams"},
-		{"a liaison needs an agency", UserInput{Name: "A", Email: "a@example.org", Role: "liaison"}, "agency"},
-		{"a liaison's agency must exist", UserInput{Name: "A", Email: "a@example.org", Role: "liaison", Agency: "E23999999"}, "agency"},
-		{"an admin has no team", UserInput{Name: "A", Email: "a@example.org", Role: "admin", Team: "N07-T1"}, "teams"},
-		{"a COM has no agency", UserInput{Name: "A", Email: "a@example.org", Role: "com", Team: "N07-T1", Agency: "E23000001"}, "agency"},
+		{"a name is required", checks.UserInput{Email: "a@example.org", Role: "admin"}, "name"},
+		{"an email must be an address", checks.UserInput{Name: "A", Email: "not an email", Role: "admin"}, "email"},
+		{"the role must be known", checks.UserInput{Name: "A", Email: "a@example.org", Role: "boss"}, "role"},
+		{"a COM needs a team", checks.UserInput{Name: "A", Email: "a@example.org", Role: "com"}, "team"},
+		{"a COM has one team only", checks.UserInput{Name: "A", Email: "a@example.org", Role: "com", Teams: []string{"A1", "B1"}}, "team"},
+		{"a manager needs a team", checks.UserInput{Name: "A", Email: "a@example.org", Role: "manager"}, "teams"},
+		{"a team code must be well formed", checks.UserInput{Name: "A", Email: "a@example.org", Role: "manager", Teams: []string{"no spaces"}}, "teams"},
+		{"a liaison needs an agency", checks.UserInput{Name: "A", Email: "a@example.org", Role: "liaison"}, "agency"},
+		{"a liaison's agency must exist", checks.UserInput{Name: "A", Email: "a@example.org", Role: "liaison", Agency: "E23999999"}, "agency"},
+		{"an admin has no team", checks.UserInput{Name: "A", Email: "a@example.org", Role: "admin", Team: "N07-T1"}, "teams"},
+		{"a COM has no agency", checks.UserInput{Name: "A", Email: "a@example.org", Role: "com", Team: "N07-T1", Agency: "E23000001"}, "agency"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			_, _, err := f.svc.CreateUser(context.Background(), f.admin, tt.in)
-			e := wantCode(t, err, EINVALID)
+			e := wantCode(t, err, checks.EINVALID)
 			if e.Fields[0].Field != tt.field {
 				t.Errorf("fields %+v, want the first about %s", e.Fields, tt.field)
 			}
@@ -140,8 +142,8 @@ func TestUserInputIsValidated(t *testing.T) {
 	}
 	t.Run("an email is used once", func(t *testing.T) {
 		f := newFixture(t)
-		_, _, err := f.svc.CreateUser(context.Background(), f.admin, UserInput{Name: "Again", Email: "COLM@example.org", Role: "admin"})
-		wantCode(t, err, ECONFLICT)
+		_, _, err := f.svc.CreateUser(context.Background(), f.admin, checks.UserInput{Name: "Again", Email: "COLM@example.org", Role: "admin"})
+		wantCode(t, err, checks.ECONFLICT)
 	})
 }
 
@@ -149,7 +151,7 @@ func TestAdminsSetAgencyContactsAndDeactivateAgencies(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	contact, escalation := "  Referrals@Met.Example.org ", "dci@met.example.org"
-	a, err := f.svc.UpdateAgency(ctx, f.admin, "e23000001", nil, AgencyPatch{ContactEmail: &contact, EscalationEmail: &escalation})
+	a, err := f.svc.UpdateAgency(ctx, f.admin, "e23000001", nil, checks.AgencyPatch{ContactEmail: &contact, EscalationEmail: &escalation})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,18 +159,18 @@ func TestAdminsSetAgencyContactsAndDeactivateAgencies(t *testing.T) {
 		t.Errorf("agency = %+v", a)
 	}
 	bad := "nobody"
-	_, err = f.svc.UpdateAgency(ctx, f.admin, "E23000001", nil, AgencyPatch{ContactEmail: &bad})
-	wantCode(t, err, EINVALID)
+	_, err = f.svc.UpdateAgency(ctx, f.admin, "E23000001", nil, checks.AgencyPatch{ContactEmail: &bad})
+	wantCode(t, err, checks.EINVALID)
 	stale := int64(1)
-	_, err = f.svc.UpdateAgency(ctx, f.admin, "E23000001", &stale, AgencyPatch{ContactEmail: &contact})
-	wantCode(t, err, EPRECONDITION)
+	_, err = f.svc.UpdateAgency(ctx, f.admin, "E23000001", &stale, checks.AgencyPatch{ContactEmail: &contact})
+	wantCode(t, err, checks.EPRECONDITION)
 
 	inactive := false
-	if _, err := f.svc.UpdateAgency(ctx, f.admin, "E23000002", nil, AgencyPatch{Active: &inactive}); err != nil {
+	if _, err := f.svc.UpdateAgency(ctx, f.admin, "E23000002", nil, checks.AgencyPatch{Active: &inactive}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.CreateRelease(ctx, f.com, func() ReleaseInput { in := validRelease(); in.PoliceForce = "E23000002"; return in }())
-	if e := wantCode(t, err, EINVALID); !strings.Contains(e.Fields[0].Reason, "inactive") {
+	_, err = f.svc.CreateRelease(ctx, f.com, func() checks.ReleaseInput { in := validRelease(); in.PoliceForce = "E23000002"; return in }())
+	if e := wantCode(t, err, checks.EINVALID); !strings.Contains(e.Fields[0].Reason, "inactive") {
 		t.Errorf("reason %q does not say the agency is inactive", e.Fields[0].Reason)
 	}
 
@@ -183,7 +185,7 @@ func TestAdminsSetAgencyContactsAndDeactivateAgencies(t *testing.T) {
 }
 
 func TestTheDirectoryShowsFriendlyNames(t *testing.T) {
-	agencies, err := Directory()
+	agencies, err := checks.Directory()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package notify
+package notify_test
 
 import (
 	"context"
@@ -11,12 +11,14 @@ import (
 
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/internal/testenv"
+	"github.com/probation/safeguarding/notify"
+	"github.com/probation/safeguarding/store"
 )
 
 // seedOpenChecks writes n open checks straight to the store: required, requested and
 // responded in turn, released over the 26 weeks after 1 March 2027, spread over 40 teams and
 // the 43 police forces. As of 1 February 2027 about one in six has a rung due.
-func seedOpenChecks(b *testing.B, store *checks.Store, deadlines checks.Deadlines, n int) {
+func seedOpenChecks(b *testing.B, st *store.Store, deadlines checks.Deadlines, n int) {
 	b.Helper()
 	ctx := context.Background()
 	agencies, err := checks.Directory()
@@ -41,14 +43,14 @@ func seedOpenChecks(b *testing.B, store *checks.Store, deadlines checks.Deadline
 			ReleaseDate: release, Team: fmt.Sprintf("T%02d", i%40), COMID: bson.NewObjectID().Hex(), Version: 2,
 			History: []checks.HistoryEntry{{At: requested, ActorName: "seed", Role: checks.RoleCOM, Action: checks.ActionCreate, To: checks.StatusRequired}},
 			// Notices went out long ago: only the ladder's dated rungs are left to decide.
-			Escalations: map[string]checks.Escalation{string(RequestNotice): {At: requested}, string(ResponseNotice): {At: requested}},
+			Escalations: map[string]checks.Escalation{string(notify.RequestNotice): {At: requested}, string(notify.ResponseNotice): {At: requested}},
 		}
 		if c.Status != checks.StatusRequired {
 			c.RequestedAt, c.DueDate = requested, deadlines.ResponseDue(requested, release)
 		}
 		batch = append(batch, c)
 		if len(batch) == cap(batch) || i == n-1 {
-			if err := store.InsertChecks(ctx, batch); err != nil {
+			if err := st.InsertChecks(ctx, batch); err != nil {
 				b.Fatal(err)
 			}
 			batch = batch[:0]
@@ -66,31 +68,31 @@ func BenchmarkEscalationRun(b *testing.B) {
 		b.Run(fmt.Sprintf("open=%d", n), func(b *testing.B) {
 			ctx := context.Background()
 			db := testenv.Database(b)
-			store := checks.NewStore(db)
+			st := store.New(db, testenv.Logger())
 			deadlines := checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}
 			clock := testenv.At(b, "2027-02-01T07:00:00Z")
-			svc := checks.NewService(store, clock, deadlines, testenv.Logger())
+			svc := checks.NewService(st, clock, deadlines, testenv.Logger())
 			if err := svc.Start(ctx); err != nil {
 				b.Fatal(err)
 			}
-			outbox := NewOutbox(db)
+			outbox := store.NewOutbox(db)
 			if err := outbox.EnsureIndexes(ctx); err != nil {
 				b.Fatal(err)
 			}
-			seedOpenChecks(b, store, deadlines, n)
-			esc := NewEscalator(store, store, outbox, Ladder{Thresholds: DefaultThresholds(), Deadlines: deadlines}, clock, "https://x", testenv.Logger())
+			seedOpenChecks(b, st, deadlines, n)
+			esc := notify.NewEscalator(st, st, outbox, notify.Ladder{Thresholds: notify.DefaultThresholds(), Deadlines: deadlines}, clock, "https://x", testenv.Logger())
 			open := []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}
 			var due int
 			var scan, run time.Duration
 			for b.Loop() {
 				start := time.Now()
 				seen := 0
-				if err := store.OpenChecks(ctx, open, func(checks.Check) error { seen++; return nil }); err != nil || seen != n {
+				if err := st.OpenChecks(ctx, open, func(checks.Check) error { seen++; return nil }); err != nil || seen != n {
 					b.Fatalf("baseline read %d checks (%v), want %d", seen, err, n)
 				}
 				scan += time.Since(start)
 				start = time.Now()
-				plan, err := esc.Run(ctx, RunOptions{DryRun: true})
+				plan, err := esc.Run(ctx, notify.RunOptions{DryRun: true})
 				if err != nil || plan.Checked != n {
 					b.Fatalf("run looked at %d checks (%v), want %d", plan.Checked, err, n)
 				}
@@ -111,16 +113,16 @@ func BenchmarkEscalationRun(b *testing.B) {
 func BenchmarkOutboxDrain(b *testing.B) {
 	const emails = 200
 	ctx := context.Background()
-	outbox := NewOutbox(testenv.Database(b))
+	outbox := store.NewOutbox(testenv.Database(b))
 	if err := outbox.EnsureIndexes(ctx); err != nil {
 		b.Fatal(err)
 	}
 	smtp := testenv.StartSMTP(b)
 	clock := testenv.At(b, "2027-02-01T07:00:00Z")
-	sender := func(perEmail bool) *Sender {
-		mailer := NewSMTPMailer(SMTPConfig{Host: smtp.Host, Port: smtp.Port, TLS: TLSNone, From: "safeguarding@example.org",
+	sender := func(perEmail bool) *notify.Sender {
+		mailer := notify.NewSMTPMailer(notify.SMTPConfig{Host: smtp.Host, Port: smtp.Port, TLS: notify.TLSNone, From: "safeguarding@example.org",
 			Timeout: 10 * time.Second, OneConnectionPerEmail: perEmail})
-		return NewSender(outbox, mailer, clock, DefaultSenderConfig(), testenv.Logger())
+		return notify.NewSender(outbox, mailer, clock, notify.DefaultSenderConfig(), testenv.Logger())
 	}
 	reuse, perEmail := sender(false), sender(true)
 	body := strings.Repeat("A line of a digest about one check. ", 40)
@@ -128,8 +130,8 @@ func BenchmarkOutboxDrain(b *testing.B) {
 	queue := func() {
 		for j := range emails {
 			seq++
-			e := Email{Key: fmt.Sprintf("%064x", seq), To: fmt.Sprintf("r%d@example.org", j), Subject: "Safeguarding checks",
-				Text: body, HTML: "<p>" + body + "</p>", Status: StatusPending, NextAttemptAt: clock.Now(), CreatedAt: clock.Now()}
+			e := notify.Email{Key: fmt.Sprintf("%064x", seq), To: fmt.Sprintf("r%d@example.org", j), Subject: "Safeguarding checks",
+				Text: body, HTML: "<p>" + body + "</p>", Status: notify.StatusPending, NextAttemptAt: clock.Now(), CreatedAt: clock.Now()}
 			if _, err := outbox.Insert(ctx, e); err != nil {
 				b.Fatal(err)
 			}
@@ -137,7 +139,7 @@ func BenchmarkOutboxDrain(b *testing.B) {
 	}
 	var times [2]time.Duration
 	for b.Loop() {
-		for i, s := range []*Sender{reuse, perEmail} {
+		for i, s := range []*notify.Sender{reuse, perEmail} {
 			queue()
 			start := time.Now()
 			res, err := s.Drain(ctx)
@@ -160,20 +162,20 @@ func BenchmarkSMTPMailer(b *testing.B) {
 	const emails = 200
 	body := strings.Repeat("A line of a digest about one check. ", 40)
 	now := time.Date(2027, 2, 1, 7, 0, 0, 0, time.UTC)
-	batch := make([]Email, emails)
+	batch := make([]notify.Email, emails)
 	for j := range batch {
-		batch[j] = Email{Key: fmt.Sprintf("%064x", j), To: fmt.Sprintf("r%d@example.org", j), Subject: "Safeguarding checks",
+		batch[j] = notify.Email{Key: fmt.Sprintf("%064x", j), To: fmt.Sprintf("r%d@example.org", j), Subject: "Safeguarding checks",
 			Text: body, HTML: "<p>" + body + "</p>", CreatedAt: now}
 	}
 	smtp := testenv.StartSMTP(b)
-	mailer := func(perEmail bool) *SMTPMailer {
-		return NewSMTPMailer(SMTPConfig{Host: smtp.Host, Port: smtp.Port, TLS: TLSNone, From: "safeguarding@example.org",
+	mailer := func(perEmail bool) *notify.SMTPMailer {
+		return notify.NewSMTPMailer(notify.SMTPConfig{Host: smtp.Host, Port: smtp.Port, TLS: notify.TLSNone, From: "safeguarding@example.org",
 			Timeout: 10 * time.Second, OneConnectionPerEmail: perEmail})
 	}
-	size := DefaultSenderConfig().Batch
+	size := notify.DefaultSenderConfig().Batch
 	var times [2]time.Duration
 	for b.Loop() {
-		for i, m := range []*SMTPMailer{mailer(false), mailer(true)} {
+		for i, m := range []*notify.SMTPMailer{mailer(false), mailer(true)} {
 			start := time.Now()
 			for j := 0; j < emails; j += size {
 				m.Send(context.Background(), batch[j:j+size], func(_ int, err error) {

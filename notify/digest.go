@@ -46,10 +46,6 @@ var (
 		ReleaseImminent:    "Release is close and this check is not complete",
 		ReleasedIncomplete: "Released without this check completed",
 	}
-	typeNames = map[checks.CheckType]string{
-		checks.TypeDomesticAbuse:     "Domestic abuse check",
-		checks.TypeChildSafeguarding: "Child safeguarding check",
-	}
 )
 
 // digest is one email: every item for one recipient in one run, most urgent first.
@@ -61,6 +57,9 @@ type digest struct {
 }
 
 // recipientKey tells digests apart: the address, or the description of whom it failed to reach.
+// Headline is how an email names what a rung of the ladder is about.
+func (r Rule) Headline() string { return headlines[r] }
+
 func (d digest) recipientKey() string {
 	if d.To != "" {
 		return d.To
@@ -157,7 +156,7 @@ func (d digest) view() view {
 			due = "not set"
 		}
 		v.Lines = append(v.Lines, lineView{
-			Headline: headlines[it.Rule], CRN: it.CRN, Type: typeNames[it.Type],
+			Headline: headlines[it.Rule], CRN: it.CRN, Type: it.Type.Info().Name + " check",
 			Agency: fmt.Sprintf("%s (%s)", it.AgencyName, it.Agency), DueLabel: it.DueLabel, Due: due,
 			ReleaseDate: it.ReleaseDate.String(), WorkdaysLeft: left, Link: it.Link,
 		})

@@ -1,4 +1,4 @@
-package notify
+package notify_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/internal/testenv"
+	"github.com/probation/safeguarding/notify"
 )
 
 // action is something a person does on a day of a walk, at a London time.
@@ -36,7 +37,7 @@ func (f *fixture) walk(t *testing.T, last string, actions map[string][]action) m
 			f.at(t, day+" "+a.at)
 			a.do(t, f)
 			f.clock.Advance(20 * time.Second)
-			f.runWith(t, RunOptions{Rules: NoticeRules()})
+			f.runWith(t, notify.RunOptions{Rules: notify.NoticeRules()})
 		}
 		for _, m := range f.received() {
 			for _, to := range m.To {
@@ -182,7 +183,7 @@ func TestEachRungIsRecordedOnTheCheckWithWhenAndToWhom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, ok := c.Escalations[string(RequestReminder)]
+	e, ok := c.Escalations[string(notify.RequestReminder)]
 	if !ok || !e.At.Equal(f.clock.Now()) || !slices.Equal(e.To, []string{comEmail}) || len(e.Undeliverable) != 0 {
 		t.Errorf("request_reminder record = %+v, %v; want now, to the COM", e, ok)
 	}
@@ -220,14 +221,14 @@ func TestTwoRunsAtOnceRecordEachRungOnce(t *testing.T) {
 		}
 	}
 	f.at(t, "2027-02-08 07:00")
-	plans := make([]Plan, 2)
+	plans := make([]notify.Plan, 2)
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	for i := range plans {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			plans[i], errs[i] = f.esc.Run(context.Background(), RunOptions{})
+			plans[i], errs[i] = f.esc.Run(context.Background(), notify.RunOptions{})
 		}()
 	}
 	wg.Wait()
@@ -274,7 +275,7 @@ func TestTwoRunsAtOnceRecordEachRungOnce(t *testing.T) {
 func TestADryRunPlansButWritesNothing(t *testing.T) {
 	f := newFixture(t)
 	r := f.release(t)
-	plan := f.runWith(t, RunOptions{AsOf: time.Date(2027, 1, 11, 7, 0, 0, 0, time.UTC), DryRun: true})
+	plan := f.runWith(t, notify.RunOptions{AsOf: time.Date(2027, 1, 11, 7, 0, 0, 0, time.UTC), DryRun: true})
 	if len(plan.Items) != 4 || len(plan.Emails) != 2 || !plan.DryRun {
 		t.Fatalf("dry run planned %d escalations in %d emails, want 4 in 2", len(plan.Items), len(plan.Emails))
 	}
@@ -314,7 +315,7 @@ func TestClosedChecksNeverEscalate(t *testing.T) {
 	if _, err := f.svc.CancelRelease(ctx, f.com, other.ID, nil, "recalled"); err != nil {
 		t.Fatal(err)
 	}
-	plan := f.runWith(t, RunOptions{AsOf: time.Date(2027, 2, 20, 7, 0, 0, 0, time.UTC), DryRun: true})
+	plan := f.runWith(t, notify.RunOptions{AsOf: time.Date(2027, 2, 20, 7, 0, 0, 0, time.UTC), DryRun: true})
 	for _, it := range plan.Items {
 		if it.CheckID != da.ID {
 			t.Errorf("a closed check escalated: %+v", it)
@@ -327,9 +328,9 @@ func TestClosedChecksNeverEscalate(t *testing.T) {
 
 func TestLadderRules(t *testing.T) {
 	cal := checks.NewCalendar(nil)
-	l := Ladder{Thresholds: DefaultThresholds(), Deadlines: checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: cal}}
+	l := notify.Ladder{Thresholds: notify.DefaultThresholds(), Deadlines: checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: cal}}
 	base := checks.Check{RequestBy: checks.MustDate("2027-01-04"), ReleaseDate: checks.MustDate("2027-02-15")}
-	with := func(status checks.Status, due string, fired ...Rule) checks.Check {
+	with := func(status checks.Status, due string, fired ...notify.Rule) checks.Check {
 		c := base
 		c.Status = status
 		if due != "" {
@@ -345,20 +346,20 @@ func TestLadderRules(t *testing.T) {
 		name  string
 		check checks.Check
 		today string
-		want  []Rule
+		want  []notify.Rule
 	}{
 		{"nothing is due on a required check before its request-by date", with(checks.StatusRequired, ""), "2027-01-01", nil},
-		{"the request reminder is due on the request-by date", with(checks.StatusRequired, ""), "2027-01-04", []Rule{RequestReminder}},
-		{"a fired rung is not due again", with(checks.StatusRequired, "", RequestReminder), "2027-01-05", nil},
-		{"the request is overdue five working days after the request-by date", with(checks.StatusRequired, "", RequestReminder), "2027-01-11", []Rule{RequestOverdue}},
-		{"a requested check is due its notice", with(checks.StatusRequested, "2027-01-20"), "2027-01-10", []Rule{RequestNotice}},
-		{"the response reminder is due two working days before the due date", with(checks.StatusRequested, "2027-01-20", RequestNotice), "2027-01-18", []Rule{ResponseReminder}},
-		{"the response is overdue the day after the due date", with(checks.StatusRequested, "2027-01-20", RequestNotice, ResponseReminder), "2027-01-21", []Rule{ResponseOverdue}},
-		{"the response is escalated three working days after the due date", with(checks.StatusRequested, "2027-01-20", RequestNotice, ResponseReminder, ResponseOverdue), "2027-01-25", []Rule{ResponseEscalated}},
-		{"a responded check is due its notice", with(checks.StatusResponded, "2027-01-20"), "2027-01-21", []Rule{ResponseNotice}},
-		{"release is imminent five working days before", with(checks.StatusResponded, "2027-01-20", ResponseNotice), "2027-02-08", []Rule{ReleaseImminent}},
-		{"release is not imminent six working days before", with(checks.StatusResponded, "2027-01-20", ResponseNotice), "2027-02-05", nil},
-		{"an open check after release is released incomplete", with(checks.StatusResponded, "2027-01-20", ResponseNotice, ReleaseImminent), "2027-02-16", []Rule{ReleasedIncomplete}},
+		{"the request reminder is due on the request-by date", with(checks.StatusRequired, ""), "2027-01-04", []notify.Rule{notify.RequestReminder}},
+		{"a fired rung is not due again", with(checks.StatusRequired, "", notify.RequestReminder), "2027-01-05", nil},
+		{"the request is overdue five working days after the request-by date", with(checks.StatusRequired, "", notify.RequestReminder), "2027-01-11", []notify.Rule{notify.RequestOverdue}},
+		{"a requested check is due its notice", with(checks.StatusRequested, "2027-01-20"), "2027-01-10", []notify.Rule{notify.RequestNotice}},
+		{"the response reminder is due two working days before the due date", with(checks.StatusRequested, "2027-01-20", notify.RequestNotice), "2027-01-18", []notify.Rule{notify.ResponseReminder}},
+		{"the response is overdue the day after the due date", with(checks.StatusRequested, "2027-01-20", notify.RequestNotice, notify.ResponseReminder), "2027-01-21", []notify.Rule{notify.ResponseOverdue}},
+		{"the response is escalated three working days after the due date", with(checks.StatusRequested, "2027-01-20", notify.RequestNotice, notify.ResponseReminder, notify.ResponseOverdue), "2027-01-25", []notify.Rule{notify.ResponseEscalated}},
+		{"a responded check is due its notice", with(checks.StatusResponded, "2027-01-20"), "2027-01-21", []notify.Rule{notify.ResponseNotice}},
+		{"release is imminent five working days before", with(checks.StatusResponded, "2027-01-20", notify.ResponseNotice), "2027-02-08", []notify.Rule{notify.ReleaseImminent}},
+		{"release is not imminent six working days before", with(checks.StatusResponded, "2027-01-20", notify.ResponseNotice), "2027-02-05", nil},
+		{"an open check after release is released incomplete", with(checks.StatusResponded, "2027-01-20", notify.ResponseNotice, notify.ReleaseImminent), "2027-02-16", []notify.Rule{notify.ReleasedIncomplete}},
 		{"a completed check is due nothing", with(checks.StatusCompleted, "2027-01-20"), "2027-02-16", nil},
 		{"a not-required check is due nothing", with(checks.StatusNotRequired, ""), "2027-02-16", nil},
 		{"a withdrawn check is due nothing", with(checks.StatusWithdrawn, ""), "2027-02-16", nil},
@@ -374,26 +375,26 @@ func TestLadderRules(t *testing.T) {
 }
 
 func TestEveryThresholdIsConfigurable(t *testing.T) {
-	l := Ladder{
-		Thresholds: Thresholds{RequestOverdueDays: 1, ResponseReminderDays: 0, ResponseEscalationDays: 1, ReleaseImminentDays: 10},
+	l := notify.Ladder{
+		Thresholds: notify.Thresholds{RequestOverdueDays: 1, ResponseReminderDays: 0, ResponseEscalationDays: 1, ReleaseImminentDays: 10},
 		Deadlines:  checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)},
 	}
 	required := checks.Check{Status: checks.StatusRequired, RequestBy: checks.MustDate("2027-01-04"), ReleaseDate: checks.MustDate("2027-03-15"),
-		Escalations: map[string]checks.Escalation{string(RequestReminder): {}}}
-	if got := l.Due(required, checks.MustDate("2027-01-05"), nil); !slices.Equal(got, []Rule{RequestOverdue}) {
+		Escalations: map[string]checks.Escalation{string(notify.RequestReminder): {}}}
+	if got := l.Due(required, checks.MustDate("2027-01-05"), nil); !slices.Equal(got, []notify.Rule{notify.RequestOverdue}) {
 		t.Errorf("overdue after 1 working day: %v", got)
 	}
 	requested := checks.Check{Status: checks.StatusRequested, DueDate: checks.MustDate("2027-01-20"), ReleaseDate: checks.MustDate("2027-03-15"),
-		Escalations: map[string]checks.Escalation{string(RequestNotice): {}}}
-	if got := l.Due(requested, checks.MustDate("2027-01-20"), nil); !slices.Equal(got, []Rule{ResponseReminder}) {
+		Escalations: map[string]checks.Escalation{string(notify.RequestNotice): {}}}
+	if got := l.Due(requested, checks.MustDate("2027-01-20"), nil); !slices.Equal(got, []notify.Rule{notify.ResponseReminder}) {
 		t.Errorf("reminder on the due date: %v", got)
 	}
-	requested.Escalations[string(ResponseReminder)] = checks.Escalation{}
-	requested.Escalations[string(ResponseOverdue)] = checks.Escalation{}
-	if got := l.Due(requested, checks.MustDate("2027-01-21"), nil); !slices.Equal(got, []Rule{ResponseEscalated}) {
+	requested.Escalations[string(notify.ResponseReminder)] = checks.Escalation{}
+	requested.Escalations[string(notify.ResponseOverdue)] = checks.Escalation{}
+	if got := l.Due(requested, checks.MustDate("2027-01-21"), nil); !slices.Equal(got, []notify.Rule{notify.ResponseEscalated}) {
 		t.Errorf("escalated 1 working day after: %v", got)
 	}
-	if got := l.Due(requested, checks.MustDate("2027-03-01"), map[Rule]bool{ReleaseImminent: true}); !slices.Equal(got, []Rule{ReleaseImminent}) {
+	if got := l.Due(requested, checks.MustDate("2027-03-01"), map[notify.Rule]bool{notify.ReleaseImminent: true}); !slices.Equal(got, []notify.Rule{notify.ReleaseImminent}) {
 		t.Errorf("imminent 10 working days before: %v", got)
 	}
 }

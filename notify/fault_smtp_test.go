@@ -1,4 +1,4 @@
-package notify
+package notify_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/probation/safeguarding/internal/testenv"
+	"github.com/probation/safeguarding/notify"
 )
 
 // faultEmails queues n emails, each to its own recipient, due now.
@@ -21,10 +22,10 @@ func faultEmails(t *testing.T, f *fixture, n int) map[string]bool {
 	for i := range n {
 		sum := sha256.Sum256(fmt.Appendf(nil, "fault-email-%d", i))
 		key := hex.EncodeToString(sum[:])
-		queued, err := f.outbox.Insert(context.Background(), Email{
+		queued, err := f.outbox.Insert(context.Background(), notify.Email{
 			Key: key, To: fmt.Sprintf("person%02d@probation.example.org", i), Subject: fmt.Sprintf("Safeguarding checks: item %d", i),
 			Text: "One check needs you.", HTML: "<p>One check needs you.</p>", Items: []string{fmt.Sprintf("check%02d/request_reminder", i)},
-			Recipient: "com", Status: StatusPending, NextAttemptAt: now, AsOf: now, CreatedAt: now,
+			Recipient: "com", Status: notify.StatusPending, NextAttemptAt: now, AsOf: now, CreatedAt: now,
 		})
 		if err != nil || !queued {
 			t.Fatalf("queue email %d: queued %v, %v", i, queued, err)
@@ -84,13 +85,13 @@ func TestAnSMTPServerRefusingEveryOtherCommandGetsEveryEmailInTheEnd(t *testing.
 			ctx := context.Background()
 			f := newFixture(t)
 			server := testenv.StartFaultSMTP(t, tc.opts)
-			mailer := NewSMTPMailer(SMTPConfig{Host: server.Host, Port: server.Port, TLS: TLSNone, From: "safeguarding@probation.example.org", Timeout: 10 * time.Second})
-			sender := NewSender(f.outbox, mailer, f.clock, DefaultSenderConfig(), testenv.Logger())
+			mailer := notify.NewSMTPMailer(notify.SMTPConfig{Host: server.Host, Port: server.Port, TLS: notify.TLSNone, From: "safeguarding@probation.example.org", Timeout: 10 * time.Second})
+			sender := notify.NewSender(f.outbox, mailer, f.clock, notify.DefaultSenderConfig(), testenv.Logger())
 			keys := faultEmails(t, f, emails)
 
-			var total DrainResult
+			var total notify.DrainResult
 			drains := 0
-			for ; drains < 2*DefaultSenderConfig().MaxAttempts; drains++ {
+			for ; drains < 2*notify.DefaultSenderConfig().MaxAttempts; drains++ {
 				res, err := sender.Drain(ctx)
 				if err != nil {
 					t.Fatalf("drain %d: %v", drains+1, err)
@@ -100,7 +101,7 @@ func TestAnSMTPServerRefusingEveryOtherCommandGetsEveryEmailInTheEnd(t *testing.
 				if err != nil {
 					t.Fatal(err)
 				}
-				if counts[StatusPending]+counts[StatusSending] == 0 {
+				if counts[notify.StatusPending]+counts[notify.StatusSending] == 0 {
 					drains++
 					break
 				}
@@ -111,7 +112,7 @@ func TestAnSMTPServerRefusingEveryOtherCommandGetsEveryEmailInTheEnd(t *testing.
 			if err != nil {
 				t.Fatal(err)
 			}
-			if counts[StatusSent] != emails || counts[StatusDead] != 0 || counts[StatusPending] != 0 || counts[StatusSending] != 0 {
+			if counts[notify.StatusSent] != emails || counts[notify.StatusDead] != 0 || counts[notify.StatusPending] != 0 || counts[notify.StatusSending] != 0 {
 				t.Errorf("the outbox holds %v after %d drains, want all %d sent", counts, drains, emails)
 			}
 			got := deliveries(server.Messages())
@@ -122,7 +123,7 @@ func TestAnSMTPServerRefusingEveryOtherCommandGetsEveryEmailInTheEnd(t *testing.
 					t.Errorf("email %s: %v", key[:12], err)
 				case got[key] == 0:
 					t.Errorf("email %s never reached the server; the outbox has it %s after %d attempts: %s", key[:12], e.Status, e.Attempts, e.LastError)
-				case e.Status != StatusSent:
+				case e.Status != notify.StatusSent:
 					t.Errorf("email %s reached the server, but the outbox has it %s after %d attempts: %s", key[:12], e.Status, e.Attempts, e.LastError)
 				}
 			}

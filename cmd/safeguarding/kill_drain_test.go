@@ -18,12 +18,13 @@ import (
 	"github.com/probation/safeguarding/internal/embedded"
 	"github.com/probation/safeguarding/internal/testenv"
 	"github.com/probation/safeguarding/notify"
+	"github.com/probation/safeguarding/store"
 )
 
 // withOutbox opens the outbox of the database in env: on a real engine the one MONGODB_URI
 // names, else the embedded database of the data directory (a serve's running there, or this
 // process's own when none runs).
-func withOutbox(t *testing.T, env map[string]string, do func(*notify.Outbox)) {
+func withOutbox(t *testing.T, env map[string]string, do func(*store.Outbox)) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
@@ -41,14 +42,14 @@ func withOutbox(t *testing.T, env map[string]string, do func(*notify.Outbox)) {
 		t.Fatal(err)
 	}
 	defer client.Disconnect(context.Background())
-	do(notify.NewOutbox(client.Database(name)))
+	do(store.NewOutbox(client.Database(name)))
 }
 
 // outboxCounts reads how many emails the outbox holds in each status.
 func outboxCounts(t *testing.T, env map[string]string) map[notify.Status]int {
 	t.Helper()
 	var counts map[notify.Status]int
-	withOutbox(t, env, func(o *notify.Outbox) {
+	withOutbox(t, env, func(o *store.Outbox) {
 		var err error
 		if counts, err = o.Counts(context.Background()); err != nil {
 			t.Fatal(err)
@@ -85,7 +86,7 @@ func TestSIGKILLDuringAnOutboxDrainLosesNoEmail(t *testing.T) {
 
 	// The emails are queued before serve starts, as an escalation run would have left them.
 	keys := map[string]bool{}
-	withOutbox(t, env, func(o *notify.Outbox) {
+	withOutbox(t, env, func(o *store.Outbox) {
 		due := start.Add(-time.Minute)
 		for i := range emails {
 			sum := sha256.Sum256(fmt.Appendf(nil, "kill-email-%d", i))

@@ -19,6 +19,7 @@ import (
 	"github.com/probation/safeguarding/api"
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/internal/testenv"
+	"github.com/probation/safeguarding/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -41,8 +42,8 @@ func newSite(t *testing.T) *site {
 	t.Helper()
 	ctx := context.Background()
 	s := &site{clock: testenv.At(t, "2026-11-24T09:00:00Z"), users: map[string]person{}}
-	store := checks.NewStore(testenv.Database(t))
-	s.svc = checks.NewService(store, s.clock, checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}, testenv.Logger())
+	st := store.New(testenv.Database(t), testenv.Logger())
+	s.svc = checks.NewService(st, s.clock, checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}, testenv.Logger())
 	if err := s.svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,12 @@
-package checks
+package store
 
 import (
 	"context"
 	"time"
 
+	"github.com/probation/safeguarding/checks"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
@@ -30,6 +32,7 @@ type checkDoc struct {
 	History      []historyDoc             `bson:"history"`
 	AuditPending []auditDoc               `bson:"audit_pending,omitempty"`
 	AuditSeq     int64                    `bson:"audit_seq"`
+	AuditDirty   bool                     `bson:"audit_dirty,omitempty"`
 	Escalations  map[string]escalationDoc `bson:"escalations"`
 	Version      int64                    `bson:"version"`
 	UpdatedAt    time.Time                `bson:"updated_at"`
@@ -82,11 +85,11 @@ func timeVal(t *time.Time) time.Time {
 	return t.UTC()
 }
 
-func toHistoryDoc(h HistoryEntry) historyDoc {
+func toHistoryDoc(h checks.HistoryEntry) historyDoc {
 	return historyDoc{h.At, h.ActorID, h.ActorName, string(h.Role), string(h.Action), string(h.From), string(h.To), h.Note}
 }
 
-func toCheckDoc(c Check) checkDoc {
+func toCheckDoc(c checks.Check) checkDoc {
 	d := checkDoc{
 		ID: c.ID, ReleaseID: c.ReleaseID, Type: string(c.Type), Agency: c.Agency, Status: string(c.Status),
 		RequestBy: c.RequestBy.String(), RequestedAt: timePtr(c.RequestedAt), RequestedBy: c.RequestedBy,
@@ -109,9 +112,9 @@ func toCheckDoc(c Check) checkDoc {
 	return d
 }
 
-func (d checkDoc) toCheck() Check {
-	c := Check{
-		ID: d.ID, ReleaseID: d.ReleaseID, Type: CheckType(d.Type), Agency: d.Agency, Status: Status(d.Status),
+func (d checkDoc) toCheck() checks.Check {
+	c := checks.Check{
+		ID: d.ID, ReleaseID: d.ReleaseID, Type: checks.CheckType(d.Type), Agency: d.Agency, Status: checks.Status(d.Status),
 		RequestBy: parseStoredDate(d.RequestBy), RequestedAt: timeVal(d.RequestedAt), RequestedBy: d.RequestedBy,
 		DueDate: parseStoredDate(d.DueDate), CompletedAt: timeVal(d.CompletedAt), CompletedBy: d.CompletedBy,
 		CompletionNote: d.CompletionNote, NotRequiredReason: d.NotRequiredReason,
@@ -121,16 +124,18 @@ func (d checkDoc) toCheck() Check {
 		ReleaseDate: parseStoredDate(d.ReleaseDate), Team: d.Team, COMID: d.COMID,
 	}
 	if r := d.Response; r != nil {
-		c.Response = &Response{Outcome(r.Outcome), r.Summary, r.RespondedAt.UTC(), r.RespondedBy, r.RespondedByName}
+		c.Response = &checks.Response{Outcome: checks.Outcome(r.Outcome), Summary: r.Summary, RespondedAt: r.RespondedAt.UTC(),
+			RespondedBy: r.RespondedBy, RespondedByName: r.RespondedByName}
 	}
-	c.History = make([]HistoryEntry, 0, len(d.History))
+	c.History = make([]checks.HistoryEntry, 0, len(d.History))
 	for _, h := range d.History {
-		c.History = append(c.History, HistoryEntry{h.At.UTC(), h.ActorID, h.ActorName, Role(h.Role), Action(h.Action), Status(h.From), Status(h.To), h.Note})
+		c.History = append(c.History, checks.HistoryEntry{At: h.At.UTC(), ActorID: h.ActorID, ActorName: h.ActorName,
+			Role: checks.Role(h.Role), Action: checks.Action(h.Action), From: checks.Status(h.From), To: checks.Status(h.To), Note: h.Note})
 	}
 	if len(d.Escalations) > 0 {
-		c.Escalations = make(map[string]Escalation, len(d.Escalations))
+		c.Escalations = make(map[string]checks.Escalation, len(d.Escalations))
 		for rule, e := range d.Escalations {
-			c.Escalations[rule] = Escalation{e.At.UTC(), e.AsOf.UTC(), e.To, e.Undeliverable}
+			c.Escalations[rule] = checks.Escalation{At: e.At.UTC(), AsOf: e.AsOf.UTC(), To: e.To, Undeliverable: e.Undeliverable}
 		}
 	}
 	return c
@@ -138,29 +143,26 @@ func (d checkDoc) toCheck() Check {
 
 // InsertCheck writes a new check with the audit entries of its creation. ECONFLICT if a
 // check with its id exists.
-func (s *Store) InsertCheck(ctx context.Context, c Check, audit ...AuditEntry) error {
+func (s *Store) InsertCheck(ctx context.Context, c checks.Check, audit ...checks.AuditEntry) error {
 	d := toCheckDoc(c)
-	for _, e := range audit {
-		d.AuditPending, d.AuditSeq = append(d.AuditPending, toAuditDoc(e)), 1
+	d.AuditPending, d.AuditSeq, d.AuditDirty = pending(audit)
+	if _, err := s.checks.InsertOne(ctx, d); err != nil {
+		return dbError(err)
 	}
-	_, err := s.checks.InsertOne(ctx, d)
-	return storeError(err)
+	s.flushAfter(ctx, checks.ResourceCheck, c.ID, audit)
+	return nil
 }
 
 // Check reads one check by id.
-func (s *Store) Check(ctx context.Context, id string) (Check, error) {
-	var d checkDoc
-	if err := s.checks.FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
-		return Check{}, storeError(err)
-	}
-	return d.toCheck(), nil
+func (s *Store) Check(ctx context.Context, id string) (checks.Check, error) {
+	return findOne(ctx, s.checks, bson.M{"_id": id}, checkDoc.toCheck)
 }
 
 // UpdateCheck writes the state of c over the stored check if the stored version is still
 // c.Version, appends entry (if any) to its history and increments its version, in one
 // conditional update. It returns the check as stored, or ErrStale when another change came
 // first. Escalation records are left alone: they are written by their own updates.
-func (s *Store) UpdateCheck(ctx context.Context, c Check, entry *HistoryEntry, now time.Time, audit ...AuditEntry) (Check, error) {
+func (s *Store) UpdateCheck(ctx context.Context, c checks.Check, entry *checks.HistoryEntry, now time.Time, audit ...checks.AuditEntry) (checks.Check, error) {
 	d := toCheckDoc(c)
 	set := bson.M{
 		"status": d.Status, "agency": d.Agency, "request_by": d.RequestBy, "due_date": d.DueDate,
@@ -188,46 +190,23 @@ func (s *Store) UpdateCheck(ctx context.Context, c Check, entry *HistoryEntry, n
 	err := s.checks.FindOneAndUpdate(ctx, bson.M{"_id": c.ID, "version": c.Version}, pendingAudit(update, audit),
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&out)
 	if err != nil {
-		err = storeError(err)
-		if err == ErrNotFound {
-			return Check{}, ErrStale
-		}
-		return Check{}, err
+		return checks.Check{}, stale(err)
 	}
+	s.flushAfter(ctx, checks.ResourceCheck, c.ID, audit)
 	return out.toCheck(), nil
 }
 
-// CheckQuery selects checks for a list.
-type CheckQuery struct {
-	// Scope. Teams nil means every team; ScopeAgency limits to one agency's requested checks.
-	Teams       []string
-	ScopeAgency string
-
-	Status        Status
-	Type          CheckType
-	Agency        string
-	ReleaseBefore Date
-	// Overdue, when set, keeps only checks that are (or are not) overdue on Today.
-	Overdue *bool
-	Today   Date
-	Limit   int
-	Cursor  string
+// checkList reads checks into pages, soonest release first.
+var checkList = listing[checkDoc, checks.Check]{
+	order: order{field: "release_date"},
+	key:   func(d checkDoc) (any, string) { return d.ReleaseDate, d.ID },
+	conv:  checkDoc.toCheck,
 }
 
 // FindChecks lists checks sorted by release date, soonest first.
-func (s *Store) FindChecks(ctx context.Context, q CheckQuery) (Page[Check], error) {
+func (s *Store) FindChecks(ctx context.Context, q checks.CheckQuery) (checks.Page[checks.Check], error) {
 	f := bson.M{}
 	var parts []bson.M
-	if q.Teams != nil {
-		f["team"] = bson.M{"$in": q.Teams}
-	}
-	if q.ScopeAgency != "" {
-		if q.Agency != "" && q.Agency != q.ScopeAgency {
-			return Page[Check]{Items: []Check{}}, nil
-		}
-		f["agency"] = q.ScopeAgency
-		f["requested_at"] = bson.M{"$exists": true}
-	}
 	if q.Agency != "" {
 		f["agency"] = q.Agency
 	}
@@ -246,51 +225,58 @@ func (s *Store) FindChecks(ctx context.Context, q CheckQuery) (Page[Check], erro
 			parts = append(parts, overdueFilter(q.Today))
 		} else {
 			parts = append(parts, bson.M{"$or": bson.A{
-				bson.M{"status": bson.M{"$in": bson.A{string(StatusResponded), string(StatusCompleted), string(StatusNotRequired), string(StatusWithdrawn)}}},
-				bson.M{"status": string(StatusRequired), "request_by": bson.M{"$gte": today}},
-				bson.M{"status": string(StatusRequested), "due_date": bson.M{"$gte": today}},
+				bson.M{"status": bson.M{"$in": bson.A{string(checks.StatusResponded), string(checks.StatusCompleted), string(checks.StatusNotRequired), string(checks.StatusWithdrawn)}}},
+				bson.M{"status": string(checks.StatusRequired), "request_by": bson.M{"$gte": today}},
+				bson.M{"status": string(checks.StatusRequested), "due_date": bson.M{"$gte": today}},
 			}})
 		}
 	}
-	if q.Cursor != "" {
-		after, err := afterCursor("release_date", q.Cursor)
-		if err != nil {
-			return Page[Check]{}, err
+	return checkList.page(ctx, checkSources(s.checks, q.Scope, and(append([]bson.M{f}, parts...)...)), q.Limit, q.Cursor)
+}
+
+// checkSources are the queries of a list of checks in scope: one per team (each served by
+// the index on team, release date and id), the agency's requested checks, or all of them.
+// A filter on another agency than a liaison's own finds nothing.
+func checkSources(coll *mongo.Collection, scope checks.Scope, filter bson.M) []source {
+	switch {
+	case scope.All():
+		return []source{{coll, filter}}
+	case scope.Agency() != "":
+		if a, ok := filter["agency"]; ok && a != scope.Agency() {
+			return nil
 		}
-		parts = append(parts, after)
+		return []source{{coll, and(filter, bson.M{"agency": scope.Agency(), "requested_at": bson.M{"$exists": true}})}}
 	}
-	return findPage(ctx, s.checks, and(append([]bson.M{f}, parts...)...), "release_date", q.Limit,
-		func(d checkDoc) (string, string) { return d.ReleaseDate, d.ID },
-		checkDoc.toCheck)
+	var out []source
+	for _, team := range scope.Teams() {
+		out = append(out, source{coll, and(filter, bson.M{"team": team})})
+	}
+	return out
 }
 
 // ChecksOfReleases reads the checks of several releases in one query, in each release's slot
 // order.
-func (s *Store) ChecksOfReleases(ctx context.Context, releases []Release) (map[string][]Check, error) {
+func (s *Store) ChecksOfReleases(ctx context.Context, releases []checks.Release) (map[string][]checks.Check, error) {
 	ids := make(bson.A, 0, 2*len(releases))
 	for _, r := range releases {
 		for _, slot := range r.Slots {
 			ids = append(ids, slot.CheckID)
 		}
 	}
-	out := make(map[string][]Check, len(releases))
+	out := make(map[string][]checks.Check, len(releases))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	cur, err := s.checks.Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	found, err := findAll(ctx, s.checks, bson.M{"_id": bson.M{"$in": ids}}, nil, checkDoc.toCheck)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, err
 	}
-	var docs []checkDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, storeError(err)
-	}
-	byID := make(map[string]Check, len(docs))
-	for _, d := range docs {
-		byID[d.ID] = d.toCheck()
+	byID := make(map[string]checks.Check, len(found))
+	for _, c := range found {
+		byID[c.ID] = c
 	}
 	for _, r := range releases {
-		list := make([]Check, 0, len(r.Slots))
+		list := make([]checks.Check, 0, len(r.Slots))
 		for _, slot := range r.Slots {
 			if c, ok := byID[slot.CheckID]; ok {
 				list = append(list, c)
@@ -303,110 +289,125 @@ func (s *Store) ChecksOfReleases(ctx context.Context, releases []Release) (map[s
 
 // OpenChecks streams every check in one of the statuses to fn, without loading them all at
 // once. It stops at the first error fn returns.
-func (s *Store) OpenChecks(ctx context.Context, statuses []Status, fn func(Check) error) error {
+func (s *Store) OpenChecks(ctx context.Context, statuses []checks.Status, fn func(checks.Check) error) error {
+	return s.streamChecks(ctx, bson.M{"status": bson.M{"$in": statusList(statuses)}}, fn)
+}
+
+func statusList(statuses []checks.Status) bson.A {
 	in := make(bson.A, 0, len(statuses))
 	for _, st := range statuses {
 		in = append(in, string(st))
 	}
-	return s.streamChecks(ctx, bson.M{"status": bson.M{"$in": in}}, options.Find(), fn)
+	return in
 }
 
 // streamChecks passes the checks a find returns to fn one by one, in batches of 500, so that
 // a run over every open check never holds them all.
-func (s *Store) streamChecks(ctx context.Context, filter bson.M, opts *options.FindOptionsBuilder, fn func(Check) error) error {
-	cur, err := s.checks.Find(ctx, filter, opts.SetBatchSize(500))
+func (s *Store) streamChecks(ctx context.Context, filter bson.M, fn func(checks.Check) error) error {
+	cur, err := s.checks.Find(ctx, filter, options.Find().SetBatchSize(500))
 	if err != nil {
-		return storeError(err)
+		return dbError(err)
 	}
 	defer cur.Close(ctx)
 	for cur.Next(ctx) {
 		var d checkDoc
 		if err := cur.Decode(&d); err != nil {
-			return storeError(err)
+			return dbError(err)
 		}
 		if err := fn(d.toCheck()); err != nil {
 			return err
 		}
 	}
-	return storeError(cur.Err())
+	return dbError(cur.Err())
 }
 
 // MarkEscalation records that rule fired for a check, unless it already had: one conditional
 // update, so of several schedulers recording the same rung exactly one does. It reports
 // whether this call recorded it. The version is not bumped: an escalation is a record about
 // the check, not a change a client's If-Match should trip over.
-func (s *Store) MarkEscalation(ctx context.Context, checkID, rule string, e Escalation) (bool, error) {
+func (s *Store) MarkEscalation(ctx context.Context, checkID, rule string, e checks.Escalation) (bool, error) {
 	field := "escalations." + rule
 	res, err := s.checks.UpdateOne(ctx,
 		bson.M{"_id": checkID, field: bson.M{"$exists": false}},
 		bson.M{"$set": bson.M{field: escalationDoc(e)}})
 	if err != nil {
-		return false, storeError(err)
+		return false, dbError(err)
 	}
 	return res.ModifiedCount == 1, nil
 }
 
 // InsertChecks writes many new checks at once, for seeding demo and benchmark data. Checks
 // already there (same id) are left as they are.
-func (s *Store) InsertChecks(ctx context.Context, cs []Check) error {
-	docs := make([]any, len(cs))
+func (s *Store) InsertChecks(ctx context.Context, cs []checks.Check) error {
+	docs := make([]checkDoc, len(cs))
 	for i, c := range cs {
 		docs[i] = toCheckDoc(c)
 	}
-	_, err := s.checks.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err != nil && ErrorCode(storeError(err)) != ECONFLICT {
-		return storeError(err)
-	}
-	return nil
+	return insertMany(ctx, s.checks, docs)
 }
 
-// ReportQuery selects the checks a report reads.
-type ReportQuery struct {
-	Teams                  []string // nil: every team
-	ReleaseFrom, ReleaseTo Date     // both included; zero: unbounded
-	RequestedOnly          bool
-	OpenOnly               bool
+// ReportChecks streams the checks a report reads to fn, in no particular order: a report
+// tallies, so no query sorts.
+func (s *Store) ReportChecks(ctx context.Context, q checks.ReportQuery, fn func(checks.Check) error) error {
+	f, ok := scopeFilter(q.Scope)
+	if !ok {
+		return nil
+	}
+	if r := between(q.ReleaseFrom, q.ReleaseTo); r != nil {
+		f["release_date"] = r
+	}
+	if !q.RequestedFrom.IsZero() || !q.RequestedTo.IsZero() {
+		at := bson.M{"$exists": true}
+		if !q.RequestedFrom.IsZero() {
+			at["$gte"] = q.RequestedFrom
+		}
+		if !q.RequestedTo.IsZero() {
+			at["$lt"] = q.RequestedTo
+		}
+		f["requested_at"] = at
+	}
+	if len(q.Statuses) > 0 {
+		f["status"] = bson.M{"$in": statusList(q.Statuses)}
+	}
+	return s.streamChecks(ctx, f, fn)
 }
 
-// ReportChecks streams the checks a report reads to fn.
-func (s *Store) ReportChecks(ctx context.Context, q ReportQuery, fn func(Check) error) error {
-	f := bson.M{}
-	if q.Teams != nil {
-		f["team"] = bson.M{"$in": q.Teams}
+// scopeFilter is the filter of a scope as one query, for streams that need no order; false
+// when the scope holds nothing.
+func scopeFilter(scope checks.Scope) (bson.M, bool) {
+	switch {
+	case scope.All():
+		return bson.M{}, true
+	case scope.Agency() != "":
+		return bson.M{"agency": scope.Agency(), "requested_at": bson.M{"$exists": true}}, true
+	case len(scope.Teams()) > 0:
+		return bson.M{"team": bson.M{"$in": scope.Teams()}}, true
 	}
-	dates := bson.M{}
-	if !q.ReleaseFrom.IsZero() {
-		dates["$gte"] = q.ReleaseFrom.String()
-	}
-	if !q.ReleaseTo.IsZero() {
-		dates["$lte"] = q.ReleaseTo.String()
-	}
-	if len(dates) > 0 {
-		f["release_date"] = dates
-	}
-	if q.RequestedOnly {
-		f["requested_at"] = bson.M{"$exists": true}
-	}
-	if q.OpenOnly {
-		f["status"] = bson.M{"$in": bson.A{string(StatusRequired), string(StatusRequested), string(StatusResponded)}}
-	}
-	return s.streamChecks(ctx, f, options.Find().SetSort(keys("release_date", "_id")), fn)
+	return nil, false
 }
 
-// CheckCount is how many checks have one status and type.
-type CheckCount struct {
-	Status Status
-	Type   CheckType
-	Count  int
+// between is the filter of dates from..to, both included, either open when zero.
+func between(from, to checks.Date) bson.M {
+	r := bson.M{}
+	if !from.IsZero() {
+		r["$gte"] = from.String()
+	}
+	if !to.IsZero() {
+		r["$lte"] = to.String()
+	}
+	if len(r) == 0 {
+		return nil
+	}
+	return r
 }
 
 // CountChecks counts checks by status and type, and the checks overdue on today, for metrics.
-func (s *Store) CountChecks(ctx context.Context, today Date) ([]CheckCount, int, error) {
+func (s *Store) CountChecks(ctx context.Context, today checks.Date) ([]checks.CheckCount, int, error) {
 	cur, err := s.checks.Aggregate(ctx, bson.A{
 		bson.M{"$group": bson.M{"_id": bson.M{"status": "$status", "type": "$type"}, "n": bson.M{"$sum": 1}}},
 	})
 	if err != nil {
-		return nil, 0, storeError(err)
+		return nil, 0, dbError(err)
 	}
 	var rows []struct {
 		ID struct {
@@ -416,21 +417,21 @@ func (s *Store) CountChecks(ctx context.Context, today Date) ([]CheckCount, int,
 		N int `bson:"n"`
 	}
 	if err := cur.All(ctx, &rows); err != nil {
-		return nil, 0, storeError(err)
+		return nil, 0, dbError(err)
 	}
-	out := make([]CheckCount, 0, len(rows))
+	out := make([]checks.CheckCount, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, CheckCount{Status(r.ID.Status), CheckType(r.ID.Type), r.N})
+		out = append(out, checks.CheckCount{Status: checks.Status(r.ID.Status), Type: checks.CheckType(r.ID.Type), Count: r.N})
 	}
 	n, err := s.checks.CountDocuments(ctx, overdueFilter(today))
-	return out, int(n), storeError(err)
+	return out, int(n), dbError(err)
 }
 
 // overdueFilter selects the checks overdue on today: not requested after their request-by
 // date, or not answered after their due date. It is Check.Overdue as a query.
-func overdueFilter(today Date) bson.M {
+func overdueFilter(today checks.Date) bson.M {
 	return bson.M{"$or": bson.A{
-		bson.M{"status": string(StatusRequired), "request_by": bson.M{"$lt": today.String()}},
-		bson.M{"status": string(StatusRequested), "due_date": bson.M{"$lt": today.String()}},
+		bson.M{"status": string(checks.StatusRequired), "request_by": bson.M{"$lt": today.String()}},
+		bson.M{"status": string(checks.StatusRequested), "due_date": bson.M{"$lt": today.String()}},
 	}}
 }

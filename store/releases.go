@@ -1,10 +1,10 @@
-package checks
+package store
 
 import (
 	"context"
-	"slices"
 	"time"
 
+	"github.com/probation/safeguarding/checks"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -34,6 +34,7 @@ type releaseDoc struct {
 	// audit collection; AuditSeq counts the writes that added some.
 	AuditPending []auditDoc `bson:"audit_pending,omitempty"`
 	AuditSeq     int64      `bson:"audit_seq"`
+	AuditDirty   bool       `bson:"audit_dirty,omitempty"`
 	CreatedAt    time.Time  `bson:"created_at"`
 	CreatedBy    string     `bson:"created_by"`
 	UpdatedAt    time.Time  `bson:"updated_at"`
@@ -47,7 +48,7 @@ type slotDoc struct {
 	Superseded bool   `bson:"superseded"`
 }
 
-func toReleaseDoc(r Release) releaseDoc {
+func toReleaseDoc(r checks.Release) releaseDoc {
 	d := releaseDoc{
 		ID: r.ID, CRN: r.CRN, NOMSNumber: r.NOMSNumber, FullName: r.FullName,
 		DateOfBirth: r.DateOfBirth.String(), ReleaseDate: r.ReleaseDate.String(),
@@ -58,7 +59,7 @@ func toReleaseDoc(r Release) releaseDoc {
 		SyncPending: true,
 		CreatedAt:   r.CreatedAt, CreatedBy: r.CreatedBy, UpdatedAt: r.UpdatedAt, Version: r.Version,
 	}
-	if r.Status == ReleaseCancelled {
+	if r.Status == checks.ReleaseCancelled {
 		d.DedupeKey = "cancelled|" + r.ID
 	}
 	for _, s := range r.Slots {
@@ -67,63 +68,56 @@ func toReleaseDoc(r Release) releaseDoc {
 	return d
 }
 
-func (d releaseDoc) toRelease() Release {
-	r := Release{
+func (d releaseDoc) toRelease() checks.Release {
+	r := checks.Release{
 		ID: d.ID, CRN: d.CRN, NOMSNumber: d.NOMSNumber, FullName: d.FullName,
 		DateOfBirth: parseStoredDate(d.DateOfBirth), ReleaseDate: parseStoredDate(d.ReleaseDate),
 		PrisonCode: d.PrisonCode, Team: d.Team, COMID: d.COMID,
 		PoliceForce: d.PoliceForce, LocalAuthority: d.LocalAuthority,
-		Status: ReleaseStatus(d.Status), CancelReason: d.CancelReason,
+		Status: checks.ReleaseStatus(d.Status), CancelReason: d.CancelReason,
 		CreatedAt: d.CreatedAt.UTC(), CreatedBy: d.CreatedBy, UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version,
-		pending: d.SyncPending,
+		SyncPending: d.SyncPending,
 	}
 	for _, s := range d.Slots {
-		r.Slots = append(r.Slots, Slot{s.CheckID, CheckType(s.Type), s.Agency, s.Superseded})
+		r.Slots = append(r.Slots, checks.Slot{CheckID: s.CheckID, Type: checks.CheckType(s.Type), Agency: s.Agency, Superseded: s.Superseded})
 	}
 	return r
 }
 
 // parseStoredDate reads a date the store wrote; an empty or damaged one reads as no date.
-func parseStoredDate(s string) Date {
-	d, err := ParseDate(s)
+func parseStoredDate(s string) checks.Date {
+	d, err := checks.ParseDate(s)
 	if err != nil {
-		return Date{}
+		return checks.Date{}
 	}
 	return d
 }
 
 // InsertRelease writes a new release, marked as waiting for its checks to be synced, with
 // the audit entries of its creation.
-func (s *Store) InsertRelease(ctx context.Context, r Release, audit ...AuditEntry) error {
+func (s *Store) InsertRelease(ctx context.Context, r checks.Release, audit ...checks.AuditEntry) error {
 	d := toReleaseDoc(r)
-	for _, e := range audit {
-		d.AuditPending, d.AuditSeq = append(d.AuditPending, toAuditDoc(e)), 1
+	d.AuditPending, d.AuditSeq, d.AuditDirty = pending(audit)
+	if _, err := s.releases.InsertOne(ctx, d); err != nil {
+		return dbError(err)
 	}
-	_, err := s.releases.InsertOne(ctx, d)
-	return storeError(err)
+	s.flushAfter(ctx, checks.ResourceRelease, r.ID, audit)
+	return nil
 }
 
 // Release reads one release by id, without its checks.
-func (s *Store) Release(ctx context.Context, id string) (Release, error) {
-	var d releaseDoc
-	if err := s.releases.FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
-		return Release{}, storeError(err)
-	}
-	return d.toRelease(), nil
+func (s *Store) Release(ctx context.Context, id string) (checks.Release, error) {
+	return findOne(ctx, s.releases, bson.M{"_id": id}, releaseDoc.toRelease)
 }
 
 // ReleaseByKey finds the active release of a person on a date, for a helpful conflict answer.
-func (s *Store) ReleaseByKey(ctx context.Context, crn string, date Date) (Release, error) {
-	var d releaseDoc
-	if err := s.releases.FindOne(ctx, bson.M{"dedupe_key": crn + "|" + date.String()}).Decode(&d); err != nil {
-		return Release{}, storeError(err)
-	}
-	return d.toRelease(), nil
+func (s *Store) ReleaseByKey(ctx context.Context, crn string, date checks.Date) (checks.Release, error) {
+	return findOne(ctx, s.releases, bson.M{"dedupe_key": crn + "|" + date.String()}, releaseDoc.toRelease)
 }
 
 // UpdateRelease writes r over the stored release if the stored version is still r.Version,
 // and returns it with the version incremented. ErrStale when another change came first.
-func (s *Store) UpdateRelease(ctx context.Context, r Release, audit ...AuditEntry) (Release, error) {
+func (s *Store) UpdateRelease(ctx context.Context, r checks.Release, audit ...checks.AuditEntry) (checks.Release, error) {
 	d := toReleaseDoc(r)
 	set := bson.M{
 		"release_date": d.ReleaseDate, "prison_code": d.PrisonCode, "team": d.Team, "com_id": d.COMID,
@@ -138,12 +132,9 @@ func (s *Store) UpdateRelease(ctx context.Context, r Release, audit ...AuditEntr
 		options.FindOneAndUpdate().SetReturnDocument(options.After),
 	).Decode(&out)
 	if err != nil {
-		err = storeError(err)
-		if err == ErrNotFound {
-			return Release{}, ErrStale
-		}
-		return Release{}, err
+		return checks.Release{}, stale(err)
 	}
+	s.flushAfter(ctx, checks.ResourceRelease, r.ID, audit)
 	return out.toRelease(), nil
 }
 
@@ -151,76 +142,45 @@ func (s *Store) UpdateRelease(ctx context.Context, r Release, audit ...AuditEntr
 // made meanwhile stays pending for its own sync.
 func (s *Store) MarkReleaseSynced(ctx context.Context, id string, version int64) error {
 	_, err := s.releases.UpdateOne(ctx, bson.M{"_id": id, "version": version}, bson.M{"$set": bson.M{"sync_pending": false}})
-	return storeError(err)
+	return dbError(err)
 }
 
 // ReleasesPendingSync lists the releases whose checks may not match them yet.
-func (s *Store) ReleasesPendingSync(ctx context.Context) ([]Release, error) {
-	cur, err := s.releases.Find(ctx, bson.M{"sync_pending": true})
-	if err != nil {
-		return nil, storeError(err)
-	}
-	var docs []releaseDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, storeError(err)
-	}
-	out := make([]Release, 0, len(docs))
-	for _, d := range docs {
-		out = append(out, d.toRelease())
-	}
-	return out, nil
+func (s *Store) ReleasesPendingSync(ctx context.Context) ([]checks.Release, error) {
+	return findAll(ctx, s.releases, bson.M{"sync_pending": true}, nil, releaseDoc.toRelease)
 }
 
-// ReleaseQuery selects releases for a list.
-type ReleaseQuery struct {
-	// Teams limits the list to these teams (scope); nil means every team.
-	Teams  []string
-	Team   string
-	COMID  string
-	From   Date
-	To     Date
-	Status ReleaseStatus
-	Limit  int
-	Cursor string
+// releaseList reads releases into pages, soonest first.
+var releaseList = listing[releaseDoc, checks.Release]{
+	order: order{field: "release_date"},
+	key:   func(d releaseDoc) (any, string) { return d.ReleaseDate, d.ID },
+	conv:  releaseDoc.toRelease,
 }
 
-// FindReleases lists releases sorted by release date.
-func (s *Store) FindReleases(ctx context.Context, q ReleaseQuery) (Page[Release], error) {
-	f := bson.M{}
-	if q.Teams != nil {
-		f["team"] = bson.M{"$in": q.Teams}
-	}
+// FindReleases lists releases sorted by release date, one query per team of the scope.
+func (s *Store) FindReleases(ctx context.Context, q checks.ReleaseQuery) (checks.Page[checks.Release], error) {
+	scope := q.Scope
 	if q.Team != "" {
-		f["team"] = q.Team
-		if q.Teams != nil && !slices.Contains(q.Teams, q.Team) {
-			return Page[Release]{Items: []Release{}}, nil
-		}
+		scope = scope.Team(q.Team)
 	}
+	f := bson.M{}
 	if q.COMID != "" {
 		f["com_id"] = q.COMID
 	}
 	if q.Status != "" {
 		f["status"] = string(q.Status)
 	}
-	dates := bson.M{}
-	if !q.From.IsZero() {
-		dates["$gte"] = q.From.String()
+	if r := between(q.From, q.To); r != nil {
+		f["release_date"] = r
 	}
-	if !q.To.IsZero() {
-		dates["$lte"] = q.To.String()
-	}
-	if len(dates) > 0 {
-		f["release_date"] = dates
-	}
-	filter := f
-	if q.Cursor != "" {
-		after, err := afterCursor("release_date", q.Cursor)
-		if err != nil {
-			return Page[Release]{}, err
+	var sources []source
+	switch {
+	case scope.All():
+		sources = []source{{s.releases, f}}
+	default:
+		for _, team := range scope.Teams() {
+			sources = append(sources, source{s.releases, and(f, bson.M{"team": team})})
 		}
-		filter = and(f, after)
 	}
-	return findPage(ctx, s.releases, filter, "release_date", q.Limit,
-		func(d releaseDoc) (string, string) { return d.ReleaseDate, d.ID },
-		releaseDoc.toRelease)
+	return releaseList.page(ctx, sources, q.Limit, q.Cursor)
 }
