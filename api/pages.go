@@ -124,29 +124,31 @@ func (s *Server) message(c *gin.Context, status int, title string, lines ...stri
 // failPage answers an error of the service as a page. Out of scope is "Page not found",
 // like a page that does not exist.
 func (s *Server) failPage(c *gin.Context, err error) {
-	switch checks.ErrorCode(err) {
-	case checks.ENOTFOUND, checks.EMALFORMED:
-		s.message(c, http.StatusNotFound, "Page not found", "If you typed the web address, check it is correct.",
-			"If you followed a link, the page may be for another team or agency.")
-	case checks.EFORBIDDEN:
-		s.message(c, http.StatusForbidden, "You cannot do this", "Your role does not allow it.")
+	class := checks.Classify(err)
+	switch class.Code {
+	case checks.EUNAUTHORIZED:
+		c.Redirect(http.StatusSeeOther, "/sign-in")
+		c.Abort()
+		return
+	case checks.EMALFORMED:
+		// A malformed id in a link is a page that does not exist.
+		class = checks.ClassOf(checks.ENOTFOUND)
 	case checks.ECONFLICT, checks.EPRECONDITION:
 		// Someone else got there first, or the page was out of date: say what, plainly.
 		var e *checks.Error
 		errors.As(err, &e)
-		s.message(c, http.StatusConflict, "This has already changed",
-			"It could not be done: "+e.Message+".", "Go back and reload the page to see where things stand.")
-	case checks.EUNAUTHORIZED:
-		c.Redirect(http.StatusSeeOther, "/sign-in")
-		c.Abort()
-	case checks.EUNAVAILABLE:
-		c.Header("Retry-After", "5")
-		s.message(c, http.StatusServiceUnavailable, "Sorry, the service is unavailable", "Try again in a few minutes. Nothing you sent has been lost.")
-	default:
-		s.log.ErrorContext(c.Request.Context(), "page failed", "error", err.Error())
-		s.message(c, http.StatusInternalServerError, "Sorry, there is a problem with the service",
-			"It has been logged with reference "+requestID(c)+". Try again later.")
+		s.message(c, class.HTTPStatus, class.Heading, "It could not be done: "+e.Message+".", class.Advice)
+		return
 	}
+	if class.Temporary {
+		c.Header("Retry-After", "5")
+	}
+	if class.Fault && !class.Temporary {
+		s.log.ErrorContext(c.Request.Context(), "page failed", "error", err.Error())
+		s.message(c, class.HTTPStatus, class.Heading, "It has been logged with reference "+requestID(c)+".", class.Advice)
+		return
+	}
+	s.message(c, class.HTTPStatus, class.Heading, class.Advice)
 }
 
 // signedIn requires a session for a page: without one, a GET goes to the sign-in page, which

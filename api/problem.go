@@ -37,25 +37,13 @@ const (
 	codeRateLimited      = "rate_limited"
 )
 
-// statuses maps every error code to its HTTP status and title: the one place where the
-// domain's errors become HTTP.
-var statuses = map[string]struct {
-	status int
-	title  string
-}{
-	checks.EMALFORMED:    {http.StatusBadRequest, "The request cannot be read"},
-	checks.EINVALID:      {http.StatusUnprocessableEntity, "The request has invalid fields"},
-	checks.EUNAUTHORIZED: {http.StatusUnauthorized, "Authentication required"},
-	checks.EFORBIDDEN:    {http.StatusForbidden, "Not allowed for your role"},
-	checks.ENOTFOUND:     {http.StatusNotFound, "Not found"},
-	checks.ECONFLICT:     {http.StatusConflict, "Not possible in the current state"},
-	checks.EPRECONDITION: {http.StatusPreconditionFailed, "The version you named is no longer current"},
-	checks.EUNAVAILABLE:  {http.StatusServiceUnavailable, "Temporarily unavailable"},
-	checks.EINTERNAL:     {http.StatusInternalServerError, "Internal error"},
-	codeTooLarge:         {http.StatusRequestEntityTooLarge, "The request body is too large"},
-	codeUnsupportedMedia: {http.StatusUnsupportedMediaType, "Send JSON"},
-	codeMethodNotAllowed: {http.StatusMethodNotAllowed, "Method not allowed"},
-	codeRateLimited:      {http.StatusTooManyRequests, "Too many requests"},
+// httpCodes are the problems of the HTTP layer itself; every domain error is answered as
+// its checks.Class says (checks.Classify), the one table from errors to answers.
+var httpCodes = map[string]checks.Class{
+	codeTooLarge:         {HTTPStatus: http.StatusRequestEntityTooLarge, Title: "The request body is too large"},
+	codeUnsupportedMedia: {HTTPStatus: http.StatusUnsupportedMediaType, Title: "Send JSON"},
+	codeMethodNotAllowed: {HTTPStatus: http.StatusMethodNotAllowed, Title: "Method not allowed"},
+	codeRateLimited:      {HTTPStatus: http.StatusTooManyRequests, Title: "Too many requests"},
 }
 
 // fail answers err as a problem. Internal errors are logged with the request id and answered
@@ -74,49 +62,54 @@ func (s *Server) fail(c *gin.Context, err error) {
 		// The client went away; nobody reads the answer.
 		c.Abort()
 		return
-	case errors.Is(err, context.DeadlineExceeded):
-		err = &checks.Error{Code: checks.EUNAVAILABLE, Message: "the request took too long; try again", Err: err}
 	}
 	var e *checks.Error
 	if !errors.As(err, &e) {
-		e = &checks.Error{Code: checks.EINTERNAL, Err: err}
+		e = &checks.Error{Err: err}
 	}
-	if e.Code == checks.EINTERNAL || e.Code == checks.EUNAVAILABLE {
-		s.log.LogAttrs(c.Request.Context(), levelFor(e.Code), "request failed", slog.String("error", err.Error()))
+	class := checks.Classify(err)
+	if class.Fault {
+		s.log.LogAttrs(c.Request.Context(), levelFor(class), "request failed", slog.String("error", err.Error()))
 	}
 	detail := e.Message
-	if e.Code == checks.EINTERNAL {
+	switch {
+	case class.Code == checks.EINTERNAL:
 		detail = "something went wrong on our side; it has been logged with the request id"
+	case errors.Is(err, context.DeadlineExceeded) && e.Code != checks.EUNAVAILABLE:
+		detail = "the request took too long; try again"
 	}
-	if e.Code == checks.EUNAVAILABLE {
+	if class.Temporary {
 		c.Header("Retry-After", "5")
 	}
-	if e.Code == checks.EUNAUTHORIZED {
+	if class.Code == checks.EUNAUTHORIZED {
 		c.Header("WWW-Authenticate", `Bearer realm="safeguarding"`)
 	}
 	var fields []fieldProblem
 	for _, f := range e.Fields {
 		fields = append(fields, fieldProblem{f.Field, f.Reason})
 	}
-	s.answer(c, e.Code, detail, fields, string(e.Status))
+	s.answer(c, class.Code, detail, fields, string(e.Status))
 }
 
-func levelFor(code string) slog.Level {
-	if code == checks.EUNAVAILABLE {
+// levelFor logs what may pass by itself (the database briefly away) as a warning, and every
+// other fault as an error.
+func levelFor(class checks.Class) slog.Level {
+	if class.Temporary {
 		return slog.LevelWarn
 	}
 	return slog.LevelError
 }
 
 func (s *Server) answer(c *gin.Context, code, detail string, fields []fieldProblem, current string) {
-	st, ok := statuses[code]
+	st, ok := httpCodes[code]
 	if !ok {
-		st = statuses[checks.EINTERNAL]
+		st = checks.ClassOf(code)
+		code = st.Code
 	}
 	p := problem{
-		Type: "/problems/" + code, Title: st.title, Status: st.status, Detail: detail,
+		Type: "/problems/" + code, Title: st.Title, Status: st.HTTPStatus, Detail: detail,
 		Instance: c.Request.URL.EscapedPath(), RequestID: requestID(c), Errors: fields, CurrentStatus: current,
 	}
 	c.Header("Content-Type", "application/problem+json")
-	c.AbortWithStatusJSON(st.status, p)
+	c.AbortWithStatusJSON(st.HTTPStatus, p)
 }

@@ -1,8 +1,10 @@
 package checks
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 )
 
@@ -19,6 +21,66 @@ const (
 	EUNAVAILABLE  = "unavailable"         // the database cannot be reached; try again
 	EINTERNAL     = "internal"            // a fault of ours
 )
+
+// Class is how an error is answered wherever it surfaces: the HTTP status and title of an API
+// problem, the heading and advice of an error page, the exit status of a command, whether
+// trying again later may succeed, and whether it is a fault to log.
+type Class struct {
+	Code       string
+	HTTPStatus int
+	Title      string
+	// Heading and Advice are what an error page says.
+	Heading, Advice string
+	// Exit is the exit status of a command that failed with it.
+	Exit int
+	// Temporary means the same request may succeed later, unchanged.
+	Temporary bool
+	// Fault means something is wrong on our side: logged, and never shown in detail.
+	Fault bool
+}
+
+// classes is the one table from error codes to answers: the API, the pages, the command line
+// and the scheduler all read it.
+var classes = map[string]Class{
+	EMALFORMED: {Code: EMALFORMED, HTTPStatus: http.StatusBadRequest, Title: "The request cannot be read",
+		Heading: "Page not found", Advice: notFoundAdvice, Exit: 2},
+	EINVALID: {Code: EINVALID, HTTPStatus: http.StatusUnprocessableEntity, Title: "The request has invalid fields",
+		Heading: "There is a problem", Advice: "Check the answers and try again.", Exit: 2},
+	EUNAUTHORIZED: {Code: EUNAUTHORIZED, HTTPStatus: http.StatusUnauthorized, Title: "Authentication required",
+		Heading: "Sign in", Advice: "Sign in to use the service.", Exit: 77},
+	EFORBIDDEN: {Code: EFORBIDDEN, HTTPStatus: http.StatusForbidden, Title: "Not allowed for your role",
+		Heading: "You cannot do this", Advice: "Your role does not allow it.", Exit: 77},
+	ENOTFOUND: {Code: ENOTFOUND, HTTPStatus: http.StatusNotFound, Title: "Not found",
+		Heading: "Page not found", Advice: notFoundAdvice, Exit: 1},
+	ECONFLICT: {Code: ECONFLICT, HTTPStatus: http.StatusConflict, Title: "Not possible in the current state",
+		Heading: "This has already changed", Advice: "Go back and reload the page to see where things stand.", Exit: 1},
+	EPRECONDITION: {Code: EPRECONDITION, HTTPStatus: http.StatusPreconditionFailed, Title: "The version you named is no longer current",
+		Heading: "This has already changed", Advice: "Go back and reload the page to see where things stand.", Exit: 1},
+	EUNAVAILABLE: {Code: EUNAVAILABLE, HTTPStatus: http.StatusServiceUnavailable, Title: "Temporarily unavailable",
+		Heading: "Sorry, the service is unavailable", Advice: "Try again in a few minutes. Nothing you sent has been lost.",
+		Exit: 69, Temporary: true, Fault: true},
+	EINTERNAL: {Code: EINTERNAL, HTTPStatus: http.StatusInternalServerError, Title: "Internal error",
+		Heading: "Sorry, there is a problem with the service", Advice: "Try again later.", Exit: 1, Fault: true},
+}
+
+const notFoundAdvice = "If you typed the web address, check it is correct. If you followed a link, the page may be for another team or agency."
+
+// Classify returns how err is answered. A deadline that ran out is EUNAVAILABLE (the request
+// took too long: try again); any error that is not an *Error is EINTERNAL.
+func Classify(err error) Class {
+	if errors.Is(err, context.DeadlineExceeded) && ErrorCode(err) == EINTERNAL {
+		return classes[EUNAVAILABLE]
+	}
+	return classes[ErrorCode(err)]
+}
+
+// ClassOf returns the class of an error code, EINTERNAL's for an unknown one.
+func ClassOf(code string) Class {
+	if c, ok := classes[code]; ok {
+		return c
+	}
+	return classes[EINTERNAL]
+}
 
 // Error is an error the caller can act on. Its Message is safe to show to the user: it never
 // carries the text of an internal error.

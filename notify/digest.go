@@ -56,10 +56,10 @@ type digest struct {
 	Items   []Item
 }
 
-// recipientKey tells digests apart: the address, or the description of whom it failed to reach.
 // Headline is how an email names what a rung of the ladder is about.
 func (r Rule) Headline() string { return headlines[r] }
 
+// recipientKey tells digests apart: the address, or the description of whom it failed to reach.
 func (d digest) recipientKey() string {
 	if d.To != "" {
 		return d.To

@@ -129,7 +129,16 @@ type target struct {
 
 func (t target) key() string { return digest{To: t.to, Missing: t.missing}.recipientKey() }
 
-// Run runs the ladder once.
+// Run runs the ladder once, in five stages:
+//
+//   - select: stream the open checks from the store;
+//   - decide: which rungs of the ladder are due for each, as of the run's day;
+//   - address: to whom each rung goes (or whom it cannot reach, for want of an address);
+//   - queue: one digest per recipient, put in the outbox, leaving out what a run cut short
+//     already queued;
+//   - record: write on each check that its rung fired, once every email is queued.
+//
+// A dry run stops after the emails are composed, writing nothing.
 func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
 	now := e.clock.Now().UTC().Truncate(time.Millisecond)
 	asOf := opts.AsOf
@@ -140,13 +149,12 @@ func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
 	plan := Plan{AsOf: asOf, DryRun: opts.DryRun, Items: []PlanItem{}, Emails: []PlanEmail{}}
 	today := checks.DateOf(asOf)
 
-	statuses := []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}
-	var dues []due
 	book := newAddressBook(e.directory)
-	err := e.checks.OpenChecks(ctx, statuses, func(c checks.Check) error {
+	var dues []due
+	err := e.selectOpen(ctx, func(c checks.Check) error {
 		plan.Checked++
-		for _, rule := range e.ladder.Due(c, today, opts.Rules) {
-			d, err := e.resolve(ctx, book, c, rule, today)
+		for _, it := range e.decide(c, today, opts.Rules) {
+			d, err := e.address(ctx, book, c, it)
 			if err != nil {
 				return err
 			}
@@ -157,59 +165,108 @@ func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
 	if err != nil {
 		return plan, fmt.Errorf("find due escalations: %w", err)
 	}
+	if plan.Emails, err = e.queue(ctx, dues, asOf, now, opts.DryRun); err != nil {
+		return plan, err
+	}
+	if plan.Items, err = e.record(ctx, dues, asOf, now, opts.DryRun); err != nil {
+		return plan, err
+	}
+	return plan, nil
+}
 
-	// Items already in an email of the outbox (a run cut short before it recorded them)
-	// are recorded without a new email.
+// selectOpen is the select stage: every check still open, streamed.
+func (e *Escalator) selectOpen(ctx context.Context, fn func(checks.Check) error) error {
+	return e.checks.OpenChecks(ctx, []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}, fn)
+}
+
+// decide is the decide stage: the digest items of the rungs due for c on today (only those
+// of rules, when given), not yet fired.
+func (e *Escalator) decide(c checks.Check, today checks.Date, rules map[Rule]bool) []Item {
+	var out []Item
+	for _, rule := range e.ladder.Due(c, today, rules) {
+		it := Item{
+			CheckID: c.ID, Rule: rule, CRN: c.CRN, Type: c.Type, Agency: c.Agency,
+			Status: c.Status, ReleaseDate: c.ReleaseDate,
+			WorkdaysLeft: e.ladder.Deadlines.WorkdaysToRelease(today, c.ReleaseDate),
+			Link:         e.baseURL + "/checks/" + c.ID,
+		}
+		if c.Status == checks.StatusRequired {
+			it.DueLabel, it.Due = "Request by", c.RequestBy
+		} else {
+			it.DueLabel, it.Due = "Answer due", c.DueDate
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// queue is the queue stage: it groups the rungs into one digest per recipient, leaving out
+// the items already in an email of the outbox (a run cut short before it recorded them),
+// composes each and puts it in the outbox (not in a dry run).
+func (e *Escalator) queue(ctx context.Context, dues []due, asOf, now time.Time, dryRun bool) ([]PlanEmail, error) {
 	keys := make([]string, 0, len(dues))
 	for _, d := range dues {
 		keys = append(keys, d.item.key())
 	}
 	queued, err := alreadyQueued(ctx, e.outbox, keys)
 	if err != nil {
-		return plan, fmt.Errorf("find queued emails: %w", err)
+		return nil, fmt.Errorf("find queued emails: %w", err)
 	}
-	digests := map[string]*digest{}
-	var order []string
+	out := []PlanEmail{}
+	for _, g := range group(dues, queued) {
+		email, err := e.compose(g.digest, g.recipient, asOf, now)
+		if err != nil {
+			return out, err
+		}
+		pe := PlanEmail{Key: email.Key, To: email.To, Missing: email.Missing, Subject: email.Subject, Items: len(g.digest.lines())}
+		if !dryRun {
+			if pe.Queued, err = e.outbox.Insert(ctx, email); err != nil {
+				return out, fmt.Errorf("queue email: %w", err)
+			}
+		}
+		out = append(out, pe)
+	}
+	return out, nil
+}
+
+// grouped is one digest to compose, with how to find its recipient's address again.
+type grouped struct {
+	digest    digest
+	recipient string
+}
+
+// group gathers the rungs into one digest per recipient, in the order recipients first
+// appear, each digest's items most urgent first. Items in queued (recipient key → item
+// keys) are left out.
+func group(dues []due, queued map[string]map[string]bool) []grouped {
+	var out []grouped
+	index := map[string]int{}
 	for _, d := range dues {
 		for _, t := range d.targets {
 			k := t.key()
 			if queued[k][d.item.key()] {
 				continue
 			}
-			dg, ok := digests[k]
+			i, ok := index[k]
 			if !ok {
-				dg = &digest{To: t.to, Missing: t.missing}
-				digests[k] = dg
-				order = append(order, k)
+				i = len(out)
+				index[k] = i
+				out = append(out, grouped{digest: digest{To: t.to, Missing: t.missing}, recipient: t.recipient})
 			}
-			dg.Items = append(dg.Items, d.item)
+			out[i].digest.Items = append(out[i].digest.Items, d.item)
 		}
 	}
+	for i := range out {
+		sortItems(out[i].digest.Items)
+	}
+	return out
+}
 
-	recipients := map[string]string{} // digest key → how to find the address again
-	for _, d := range dues {
-		for _, t := range d.targets {
-			recipients[t.key()] = t.recipient
-		}
-	}
-	for _, k := range order {
-		dg := digests[k]
-		sortItems(dg.Items)
-		email, err := e.compose(*dg, recipients[k], asOf, now)
-		if err != nil {
-			return plan, err
-		}
-		pe := PlanEmail{Key: email.Key, To: email.To, Missing: email.Missing, Subject: email.Subject, Items: len(dg.lines())}
-		if !opts.DryRun {
-			if pe.Queued, err = e.outbox.Insert(ctx, email); err != nil {
-				return plan, fmt.Errorf("queue email: %w", err)
-			}
-		}
-		plan.Emails = append(plan.Emails, pe)
-	}
-
-	// Every email is queued: now record the rungs on the checks. A crash before this point
-	// re-records them next time without queueing anything new.
+// record is the record stage: every email is queued, so it writes on each check that its
+// rung fired. A crash before this point re-records them next time without queueing
+// anything new. The plan lists the most urgent rungs first.
+func (e *Escalator) record(ctx context.Context, dues []due, asOf, now time.Time, dryRun bool) ([]PlanItem, error) {
+	out := []PlanItem{}
 	for _, d := range dues {
 		pi := PlanItem{CheckID: d.check.ID, CRN: d.check.CRN, Type: d.check.Type, Agency: d.check.Agency, Rule: d.item.Rule}
 		for _, t := range d.targets {
@@ -219,44 +276,35 @@ func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
 				pi.Undeliverable = append(pi.Undeliverable, t.missing)
 			}
 		}
-		if !opts.DryRun {
+		if !dryRun {
 			rec := checks.Escalation{At: now, AsOf: asOf, To: pi.To, Undeliverable: pi.Undeliverable}
 			if pi.To == nil {
 				rec.To = []string{}
 			}
+			var err error
 			if pi.Recorded, err = e.checks.MarkEscalation(ctx, d.check.ID, string(d.item.Rule), rec); err != nil {
-				return plan, fmt.Errorf("record escalation: %w", err)
+				return out, fmt.Errorf("record escalation: %w", err)
 			}
 			if pi.Recorded {
 				e.Observe.Recorded(d.item.Rule)
 			}
 		}
-		plan.Items = append(plan.Items, pi)
+		out = append(out, pi)
 	}
-	slices.SortStableFunc(plan.Items, func(a, b PlanItem) int { return rungOf(b.Rule).urgency - rungOf(a.Rule).urgency })
-	return plan, nil
+	slices.SortStableFunc(out, func(a, b PlanItem) int { return rungOf(b.Rule).urgency - rungOf(a.Rule).urgency })
+	return out, nil
 }
 
-// resolve builds the digest item of a rung and finds its recipients.
-func (e *Escalator) resolve(ctx context.Context, book *addressBook, c checks.Check, rule Rule, today checks.Date) (due, error) {
+// address is the address stage: the recipients of one rung, each once.
+func (e *Escalator) address(ctx context.Context, book *addressBook, c checks.Check, it Item) (due, error) {
 	agency, err := book.agency(ctx, c.Agency)
 	if err != nil {
 		return due{}, err
 	}
-	it := Item{
-		CheckID: c.ID, Rule: rule, CRN: c.CRN, Type: c.Type, Agency: c.Agency, AgencyName: agency.Name,
-		Status: c.Status, ReleaseDate: c.ReleaseDate,
-		WorkdaysLeft: e.ladder.Deadlines.WorkdaysToRelease(today, c.ReleaseDate),
-		Link:         e.baseURL + "/checks/" + c.ID,
-	}
-	if c.Status == checks.StatusRequired {
-		it.DueLabel, it.Due = "Request by", c.RequestBy
-	} else {
-		it.DueLabel, it.Due = "Answer due", c.DueDate
-	}
+	it.AgencyName = agency.Name
 	d := due{check: c, item: it}
 	seen := map[string]bool{}
-	for _, r := range rungOf(rule).to {
+	for _, r := range rungOf(it.Rule).to {
 		targets, err := book.targets(ctx, c, agency, r)
 		if err != nil {
 			return due{}, err
@@ -317,6 +365,12 @@ func (b *addressBook) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	b.fill(users, agencies)
+	return nil
+}
+
+// fill indexes the users and agencies of the directory.
+func (b *addressBook) fill(users []checks.User, agencies []checks.Agency) {
 	b.users = make(map[string]checks.User, len(users))
 	b.managers = map[string][]checks.User{}
 	for _, u := range users {
@@ -332,7 +386,6 @@ func (b *addressBook) load(ctx context.Context) error {
 		b.agencies[a.Code] = a
 	}
 	b.loaded = true
-	return nil
 }
 
 func (b *addressBook) agency(ctx context.Context, code string) (checks.Agency, error) {

@@ -194,7 +194,11 @@ func (s *Scheduler) run(ctx context.Context, opts RunOptions, wait bool) (Plan, 
 	plan, err := s.escalator.Run(ctx, opts)
 	if err != nil {
 		if ctx.Err() == nil {
-			s.log.Warn("escalation run failed; the next tick tries again", "error", err)
+			level := slog.LevelError
+			if checks.Classify(err).Temporary {
+				level = slog.LevelWarn
+			}
+			s.log.Log(ctx, level, "escalation run failed; the next tick tries again", "error", err)
 		}
 		return plan, false
 	}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/probation/safeguarding/checks"
 )
 
 func main() {
@@ -19,6 +21,6 @@ func main() {
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
 		}
-		os.Exit(1)
+		os.Exit(checks.Classify(err).Exit)
 	}
 }

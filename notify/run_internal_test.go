@@ -1,0 +1,144 @@
+package notify
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/probation/safeguarding/checks"
+)
+
+// The stages of a run that decide and address are pure: these tests give them checks and a
+// directory as values, with no database, outbox or clock.
+
+func stageEscalator() *Escalator {
+	deadlines := checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}
+	return &Escalator{ladder: Ladder{Thresholds: DefaultThresholds(), Deadlines: deadlines}, baseURL: "https://s.example.org"}
+}
+
+func day(s string) checks.Date { return checks.MustDate(s) }
+
+func TestDecideNamesTheDateEachRungIsAbout(t *testing.T) {
+	e := stageEscalator()
+	tests := []struct {
+		name      string
+		check     checks.Check
+		today     string
+		wantRules []Rule
+		wantLabel string
+		wantDue   string
+	}{
+		{"a check not requested on its request-by date is reminded against that date",
+			checks.Check{ID: "c1", Status: checks.StatusRequired, RequestBy: day("2027-01-04"), ReleaseDate: day("2027-02-15")},
+			"2027-01-04", []Rule{RequestReminder}, "Request by", "2027-01-04"},
+		{"a request past its due date is overdue against the due date",
+			checks.Check{ID: "c2", Status: checks.StatusRequested, RequestBy: day("2027-01-04"), DueDate: day("2027-01-18"), ReleaseDate: day("2027-02-15"),
+				Escalations: map[string]checks.Escalation{string(RequestNotice): {}, string(ResponseReminder): {}}},
+			"2027-01-19", []Rule{ResponseOverdue}, "Answer due", "2027-01-18"},
+		{"a rung already fired is not due again",
+			checks.Check{ID: "c3", Status: checks.StatusRequired, RequestBy: day("2027-01-04"), ReleaseDate: day("2027-02-15"),
+				Escalations: map[string]checks.Escalation{string(RequestReminder): {}}},
+			"2027-01-05", nil, "", ""},
+		{"a completed check is due nothing, even on its release day",
+			checks.Check{ID: "c4", Status: checks.StatusCompleted, ReleaseDate: day("2027-02-15")},
+			"2027-02-15", nil, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items := e.decide(tt.check, day(tt.today), nil)
+			var rules []Rule
+			for _, it := range items {
+				rules = append(rules, it.Rule)
+				if it.DueLabel != tt.wantLabel || it.Due.String() != tt.wantDue {
+					t.Errorf("%s: %s %s, want %s %s", it.Rule, it.DueLabel, it.Due, tt.wantLabel, tt.wantDue)
+				}
+				if it.Link != "https://s.example.org/checks/"+tt.check.ID {
+					t.Errorf("%s links to %s", it.Rule, it.Link)
+				}
+			}
+			if !slices.Equal(rules, tt.wantRules) {
+				t.Errorf("rules due %v, want %v", rules, tt.wantRules)
+			}
+		})
+	}
+}
+
+func TestAddressSendsEachRungToItsPeopleOnceAndNamesWhomItCannotReach(t *testing.T) {
+	e := stageEscalator()
+	book := &addressBook{}
+	book.fill([]checks.User{
+		{ID: "com1", Role: checks.RoleCOM, Email: "com@p.example.org", Teams: []string{"T1"}, Active: true},
+		{ID: "m1", Role: checks.RoleManager, Email: "m1@p.example.org", Teams: []string{"T1", "T2"}, Active: true},
+		{ID: "m2", Role: checks.RoleManager, Email: "m2@p.example.org", Teams: []string{"T1"}, Active: false},
+	}, []checks.Agency{
+		{Code: "E23000001", Name: "Metropolitan Police Service", ContactEmail: "met@example.org"},
+	})
+	tests := []struct {
+		name        string
+		check       checks.Check
+		rule        Rule
+		wantTo      []string
+		wantMissing int
+	}{
+		{"an overdue request goes to the COM and the team's active managers",
+			checks.Check{ID: "c1", Team: "T1", COMID: "com1", Agency: "E23000001", Status: checks.StatusRequired},
+			RequestOverdue, []string{"com@p.example.org", "m1@p.example.org"}, 0},
+		{"an escalation to an agency without an escalation mailbox names the mailbox it lacks",
+			checks.Check{ID: "c2", Team: "T1", COMID: "com1", Agency: "E23000001", Status: checks.StatusRequested},
+			ResponseEscalated, []string{"m1@p.example.org"}, 1},
+		{"a team without managers is named as unreachable",
+			checks.Check{ID: "c3", Team: "T9", COMID: "com1", Agency: "E23000001", Status: checks.StatusRequired},
+			RequestOverdue, []string{"com@p.example.org"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := e.address(context.Background(), book, tt.check, Item{CheckID: tt.check.ID, Rule: tt.rule})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var to []string
+			missing := 0
+			for _, tg := range d.targets {
+				if tg.to != "" {
+					to = append(to, tg.to)
+				} else {
+					missing++
+				}
+			}
+			if !slices.Equal(to, tt.wantTo) || missing != tt.wantMissing {
+				t.Errorf("to %v and %d unreachable, want %v and %d", to, missing, tt.wantTo, tt.wantMissing)
+			}
+			if d.item.AgencyName != "Metropolitan Police Service" {
+				t.Errorf("the item names the agency %q", d.item.AgencyName)
+			}
+		})
+	}
+}
+
+func TestGroupMakesOneDigestPerRecipientMostUrgentFirstLeavingOutWhatIsQueued(t *testing.T) {
+	com := target{to: "com@p.example.org", recipient: "com com1"}
+	manager := target{to: "m@p.example.org", recipient: "managers T1"}
+	dues := []due{
+		{item: Item{CheckID: "a", Rule: RequestReminder}, targets: []target{com}},
+		{item: Item{CheckID: "b", Rule: RequestOverdue}, targets: []target{com, manager}},
+		{item: Item{CheckID: "c", Rule: ReleaseImminent}, targets: []target{manager}},
+	}
+	queued := map[string]map[string]bool{manager.key(): {"c/" + string(ReleaseImminent): true}}
+	got := group(dues, queued)
+	if len(got) != 2 {
+		t.Fatalf("%d digests, want one for the COM and one for the manager", len(got))
+	}
+	if got[0].digest.To != com.to || got[1].digest.To != manager.to || got[1].recipient != "managers T1" {
+		t.Errorf("digests to %s and %s (%s), want the COM then the manager", got[0].digest.To, got[1].digest.To, got[1].recipient)
+	}
+	var comRules []Rule
+	for _, it := range got[0].digest.Items {
+		comRules = append(comRules, it.Rule)
+	}
+	if !slices.Equal(comRules, []Rule{RequestOverdue, RequestReminder}) {
+		t.Errorf("the COM's digest lists %v, want the overdue request before the reminder", comRules)
+	}
+	if n := len(got[1].digest.Items); n != 1 || got[1].digest.Items[0].CheckID != "b" {
+		t.Errorf("the manager's digest holds %v, want only check b (c is already queued)", got[1].digest.Items)
+	}
+}
