@@ -1,3 +1,6 @@
+// The pages of probation staff: their releases, one release with its checks and the forms
+// to act on them, recording a release, and the managers' figures.
+
 package api
 
 import (
@@ -100,6 +103,15 @@ func (s *Server) releasesPage(c *gin.Context) {
 	}{scope, true, rows}})
 }
 
+// releaseView is the release page: the release, a panel per check, what was typed into a
+// form that failed, and the working days left.
+type releaseView struct {
+	Release      checks.Release
+	Checks       []checkPanel
+	Typed        map[string]string
+	WorkdaysLeft int
+}
+
 type checkPanel struct {
 	Check                                  checks.Check
 	Overdue                                bool
@@ -136,8 +148,8 @@ func (s *Server) renderRelease(c *gin.Context, status int, r checks.Release, err
 		typed = map[string]string{}
 	}
 	s.render(c, status, "release", pageData{Title: r.FullName + " (" + r.CRN + ")", Notice: notice(c), Errors: errs,
-		Data: map[string]any{"Release": r, "Checks": panels, "Typed": typed,
-			"WorkdaysLeft": s.svc.Deadlines().WorkdaysToRelease(today, r.ReleaseDate)}})
+		Data: releaseView{Release: r, Checks: panels, Typed: typed,
+			WorkdaysLeft: s.svc.Deadlines().WorkdaysToRelease(today, r.ReleaseDate)}})
 }
 
 // checkForm runs a COM's transition from the release page and goes back to it.
@@ -203,11 +215,18 @@ func (s *Server) newReleasePage(c *gin.Context) {
 	s.renderNewRelease(c, http.StatusOK, map[string]string{}, nil)
 }
 
+// newReleaseView is the form to record a release: what was typed, the agencies to choose
+// from, and for a manager the teams and COMs.
+type newReleaseView struct {
+	Form                map[string]string
+	Police, Authorities []option
+	Teams, COMs         []option
+}
+
 func (s *Server) renderNewRelease(c *gin.Context, status int, form map[string]string, errs []formError) {
 	ctx, u := c.Request.Context(), actor(c)
-	data := map[string]any{"Form": form}
-	for kind, key := range map[checks.AgencyKind]string{checks.KindPolice: "Police", checks.KindChildrensServices: "Authorities"} {
-		var opts []option
+	view := newReleaseView{Form: form}
+	for kind, target := range map[checks.AgencyKind]*[]option{checks.KindPolice: &view.Police, checks.KindChildrensServices: &view.Authorities} {
 		f := checks.AgencyFilter{Kind: string(kind), Active: "true", Limit: 200}
 		for {
 			page, err := s.svc.Agencies(ctx, f)
@@ -216,14 +235,13 @@ func (s *Server) renderNewRelease(c *gin.Context, status int, form map[string]st
 				return
 			}
 			for _, a := range page.Items {
-				opts = append(opts, option{a.Code, a.Name})
+				*target = append(*target, option{a.Code, a.Name})
 			}
 			if page.NextCursor == "" {
 				break
 			}
 			f.Cursor = page.NextCursor
 		}
-		data[key] = opts
 	}
 	if u.Role != checks.RoleCOM {
 		coms, err := s.svc.TeamCOMs(ctx, u)
@@ -232,21 +250,19 @@ func (s *Server) renderNewRelease(c *gin.Context, status int, form map[string]st
 			return
 		}
 		teams := map[string]bool{}
-		var comOpts, teamOpts []option
 		for _, m := range coms {
-			comOpts = append(comOpts, option{m.ID, m.Name + " (team " + m.Teams[0] + ")"})
+			view.COMs = append(view.COMs, option{m.ID, m.Name + " (team " + m.Teams[0] + ")"})
 			teams[m.Teams[0]] = true
 		}
 		for _, t := range u.Teams {
 			teams[t] = true
 		}
 		for t := range teams {
-			teamOpts = append(teamOpts, option{t, t})
+			view.Teams = append(view.Teams, option{t, t})
 		}
-		slices.SortFunc(teamOpts, func(a, b option) int { return strings.Compare(a.Value, b.Value) })
-		data["Teams"], data["COMs"] = teamOpts, comOpts
+		slices.SortFunc(view.Teams, func(a, b option) int { return strings.Compare(a.Value, b.Value) })
 	}
-	s.render(c, status, "new-release", pageData{Title: "Record a release", Errors: errs, Data: data})
+	s.render(c, status, "new-release", pageData{Title: "Record a release", Errors: errs, Data: view})
 }
 
 func (s *Server) newReleaseForm(c *gin.Context) {
@@ -301,6 +317,16 @@ func dateFromParts(form map[string]string, name string) string {
 
 // The managers' figures.
 
+// dashboardView is the managers' figures: the period asked for, the completion and agency
+// figures over it (nil when the period is wrong), and the releases coming up.
+type dashboardView struct {
+	From, To       string
+	Completion     *checks.CompletionReport
+	CompletionRows []completionRow
+	Agencies       *checks.AgencyReport
+	Upcoming       checks.UpcomingReport
+}
+
 type completionRow struct {
 	Team    string
 	Figures checks.TypeFigures
@@ -315,7 +341,7 @@ func (s *Server) dashboardPage(c *gin.Context) {
 	today := s.svc.Today()
 	from, to := c.DefaultQuery("from", today.AddDays(-91).String()), c.DefaultQuery("to", today.String())
 	scope := checks.ReportScope{From: from, To: to}
-	data := map[string]any{"From": from, "To": to}
+	view := dashboardView{From: from, To: to}
 	var errs []formError
 	completion, err := s.svc.Completion(ctx, u, scope)
 	switch checks.ErrorCode(err) {
@@ -329,9 +355,9 @@ func (s *Server) dashboardPage(c *gin.Context) {
 				rows = append(rows, completionRow{t.Team, f})
 			}
 		}
-		data["Completion"], data["CompletionRows"] = completion, rows
+		view.Completion, view.CompletionRows = &completion, rows
 		if agencies, err := s.svc.AgencyFigures(ctx, u, scope); err == nil {
-			data["Agencies"] = agencies
+			view.Agencies = &agencies
 		}
 	case checks.EINVALID:
 		errs = formErrors(err, nil)
@@ -344,12 +370,12 @@ func (s *Server) dashboardPage(c *gin.Context) {
 		s.failPage(c, err)
 		return
 	}
-	data["Upcoming"] = upcoming
+	view.Upcoming = upcoming
 	status := http.StatusOK
 	if errs != nil {
 		status = http.StatusUnprocessableEntity
 	}
-	s.render(c, status, "dashboard", pageData{Title: "What is late", Errors: errs, Data: data})
+	s.render(c, status, "dashboard", pageData{Title: "What is late", Errors: errs, Data: view})
 }
 
 // reportCSV serves a report's CSV to a signed-in browser, through the API's handler.

@@ -115,7 +115,7 @@ func (s *Service) synced(ctx context.Context, actor User, r Release) (Release, e
 // given only when the caller may see that release.
 func (s *Service) duplicate(ctx context.Context, actor User, r Release) error {
 	msg := fmt.Sprintf("an active release for %s on %s is already recorded", r.CRN, r.ReleaseDate)
-	if existing, err := s.store.ReleaseByKey(ctx, r.CRN, r.ReleaseDate); err == nil && canSeeRelease(actor, existing) {
+	if existing, err := s.store.ReleaseByKey(ctx, r.CRN, r.ReleaseDate); err == nil && ScopeOf(actor).HoldsRelease(existing) {
 		msg += " (id " + existing.ID + ")"
 	}
 	return &Error{Code: ECONFLICT, Message: msg}
@@ -141,7 +141,7 @@ func (s *Service) visibleRelease(ctx context.Context, actor User, id string) (Re
 	if err != nil {
 		return Release{}, err
 	}
-	if !canSeeRelease(actor, r) {
+	if !ScopeOf(actor).HoldsRelease(r) {
 		return Release{}, ErrNotFound
 	}
 	return r, nil

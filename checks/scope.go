@@ -5,30 +5,23 @@ import "slices"
 // Scope rules. Something out of a user's scope is answered exactly like something that does
 // not exist (ErrNotFound), so that scope never tells a user what exists elsewhere.
 
-// canSeeRelease reports whether u may see release r. Liaisons never see releases: they see
-// the checks addressed to their agency, with the release fields those checks need.
-func canSeeRelease(u User, r Release) bool {
-	switch u.Role {
-	case RoleAdmin:
-		return true
-	case RoleCOM, RoleManager:
-		return u.InTeam(r.Team)
-	}
-	return false
+// HoldsRelease reports whether the scope holds release r. A liaison's scope holds no release:
+// a liaison sees the checks addressed to its agency, with the release fields those checks
+// need.
+func (s Scope) HoldsRelease(r Release) bool {
+	return s.all || slices.Contains(s.teams, r.Team)
 }
 
-// canSeeCheck reports whether u may see check c. A liaison sees a check only once it has
-// been requested from its agency: until then probation has shared nothing with the agency.
-func canSeeCheck(u User, c Check) bool {
-	switch u.Role {
-	case RoleAdmin:
+// HoldsCheck reports whether the scope holds check c. A liaison's holds a check only once it
+// has been requested of its agency: until then probation has shared nothing with the agency.
+func (s Scope) HoldsCheck(c Check) bool {
+	switch {
+	case s.all:
 		return true
-	case RoleCOM, RoleManager:
-		return u.InTeam(c.Team)
-	case RoleLiaison:
-		return c.Agency == u.Agency && !c.RequestedAt.IsZero()
+	case s.agency != "":
+		return c.Agency == s.agency && !c.RequestedAt.IsZero()
 	}
-	return false
+	return slices.Contains(s.teams, c.Team)
 }
 
 // probationName stands for probation's staff in what a liaison sees.

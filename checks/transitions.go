@@ -53,7 +53,7 @@ func (s *Service) visibleCheck(ctx context.Context, actor User, id string) (Chec
 	if err != nil {
 		return Check{}, err
 	}
-	if !canSeeCheck(actor, c) {
+	if !ScopeOf(actor).HoldsCheck(c) {
 		return Check{}, ErrNotFound
 	}
 	return c, nil

@@ -4,7 +4,7 @@ package main
 // on the real engine, both running the escalation schedule, the notice sweep and the outbox
 // sender into one SMTP server, while the test triggers runs on both at once and fires the same
 // transitions at both. The test reads the outcome with the raw driver and the mail server, never
-// through the checks store (which is being moved to its own package).
+// through the store's Go functions: what is proven is what the processes wrote.
 
 import (
 	"bufio"
@@ -36,7 +36,7 @@ import (
 // The two days the test stands at. Both are Mondays with no bank holiday near, 15 working days
 // apart: on the first the COM records the releases and the agencies get and answer some
 // requests; on the second, the escalation day, every rung of the ladder is due for one check or
-// another.
+// another (the release dates are chosen for it).
 var (
 	setUpDay      = time.Date(2027, 1, 11, 9, 0, 0, 0, time.UTC)
 	escalationDay = time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC)
@@ -80,6 +80,8 @@ func scenarios() []scenario {
 		{name: "requested, answer a week late, answered on the day", crn: "X100008", releaseDate: "2027-03-01",
 			setUp: []string{doRequest}, must: []string{"response_notice"},
 			may: []string{"request_notice", "response_reminder", "response_overdue", "response_escalated"}},
+		{name: "required, released last Friday", crn: "X100009", releaseDate: "2027-01-29",
+			must: []string{"request_reminder", "request_overdue", "released_incomplete"}},
 	}
 }
 

@@ -1,0 +1,144 @@
+// What every page template can call: formatting, form fields, and form errors in words.
+
+package api
+
+import (
+	"context"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/probation/safeguarding/checks"
+)
+
+// templateFuncs are the helpers the page templates use.
+func (s *Server) templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"date": func(d checks.Date) string {
+			if d.IsZero() {
+				return "not set"
+			}
+			return d.Midday().Format("2 January 2006")
+		},
+		"datetime": func(t time.Time) string {
+			if t.IsZero() {
+				return "not yet"
+			}
+			l := t.In(checks.London())
+			return l.Format("2 January 2006") + " at " + strings.ToLower(l.Format("3:04pm"))
+		},
+		"statusName": func(st checks.Status) string {
+			return map[checks.Status]string{
+				checks.StatusRequired: "Not requested", checks.StatusRequested: "Requested", checks.StatusResponded: "Answered",
+				checks.StatusCompleted: "Completed", checks.StatusNotRequired: "Not required", checks.StatusWithdrawn: "Withdrawn",
+			}[st]
+		},
+		"statusClass": func(st checks.Status) string {
+			return map[checks.Status]string{
+				checks.StatusRequired: "govuk-tag--grey", checks.StatusRequested: "govuk-tag--light-blue", checks.StatusResponded: "govuk-tag--purple",
+				checks.StatusCompleted: "govuk-tag--green", checks.StatusNotRequired: "govuk-tag--grey", checks.StatusWithdrawn: "govuk-tag--grey",
+			}[st]
+		},
+		"typeName": func(t checks.CheckType) string { return t.Info().Name },
+		"outcomeName": func(o checks.Outcome) string {
+			return map[checks.Outcome]string{
+				checks.OutcomeInformationHeld: "Information held", checks.OutcomeNoInformation: "No information held", checks.OutcomeDeclined: "Declined",
+			}[o]
+		},
+		"actionName": func(a checks.Action) string {
+			return map[checks.Action]string{
+				checks.ActionCreate: "Created", checks.ActionRequest: "Requested", checks.ActionRespond: "Answered",
+				checks.ActionComplete: "Completed", checks.ActionNotRequired: "Marked not required", checks.ActionWithdraw: "Withdrawn",
+				checks.ActionNote: "Note", checks.ActionReleaseChanged: "Release changed",
+			}[a]
+		},
+		"roleName": func(r checks.Role) string {
+			return map[checks.Role]string{checks.RoleAdmin: "admin", checks.RoleCOM: "community offender manager",
+				checks.RoleManager: "manager", checks.RoleLiaison: "liaison"}[r]
+		},
+		"agencyName": func(code string) string { return s.agencyName(code) },
+		"fieldError": func(errs []formError, field string) *formError {
+			for i := range errs {
+				if errs[i].Field == field {
+					return &errs[i]
+				}
+			}
+			return nil
+		},
+		"lower": strings.ToLower,
+		"deref": func(p *float64) float64 { return *p },
+		"field": func(p pageData, name, label, hint, width string) fieldArgs {
+			return fieldArgs{Page: p, Name: name, Label: label, Hint: hint, Width: width}
+		},
+		"options": func(p pageData, name, label string, opts []option) fieldArgs {
+			return fieldArgs{Page: p, Name: name, Label: label, Options: opts}
+		},
+		"parts": func() []fieldArgs {
+			return []fieldArgs{
+				{Name: "day", Label: "Day", Width: "govuk-input--width-2"},
+				{Name: "month", Label: "Month", Width: "govuk-input--width-2"},
+				{Name: "year", Label: "Year", Width: "govuk-input--width-4"},
+			}
+		},
+	}
+}
+
+// agencyName is an agency's name from the directory (its code when unknown). Names never
+// change, so each is read once.
+func (s *Server) agencyName(code string) string {
+	s.namesMu.Lock()
+	name, ok := s.agencyNames[code]
+	s.namesMu.Unlock()
+	if ok {
+		return name
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	a, err := s.svc.Agency(ctx, code)
+	if err != nil {
+		return code
+	}
+	s.namesMu.Lock()
+	s.agencyNames[code] = a.Name
+	s.namesMu.Unlock()
+	return a.Name
+}
+
+type option struct{ Value, Text string }
+
+// fieldArgs is what the form templates (text field, date part, select) are called with: the
+// page, and the field's name, label, hint, width and options.
+type fieldArgs struct {
+	Page                     pageData
+	Name, Label, Hint, Width string
+	Options                  []option
+}
+
+// The liaison's pages.
+
+// formErrors turns a domain validation error into the page's errors, each on its input. A
+// field in plain may get a plainer sentence than the API's.
+func formErrors(err error, plain map[string]string) []formError {
+	e, ok := err.(*checks.Error)
+	if !ok {
+		return []formError{{"", "Something is wrong with the form"}}
+	}
+	var out []formError
+	for _, f := range e.Fields {
+		text := plain[f.Field]
+		if text == "" {
+			text = sentence(f.Field, f.Reason)
+		}
+		out = append(out, formError{f.Field, text})
+	}
+	if len(out) == 0 {
+		out = append(out, formError{"", e.Message})
+	}
+	return out
+}
+
+// sentence makes "summary: is required" read "Summary is required".
+func sentence(field, reason string) string {
+	name := strings.ReplaceAll(field, "_", " ")
+	return strings.ToUpper(name[:1]) + name[1:] + " " + reason
+}
