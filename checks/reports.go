@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"slices"
@@ -283,17 +284,27 @@ func (s *Service) AgencyFigures(ctx context.Context, actor User, in ReportScope)
 	return rep, nil
 }
 
-// nearestRank returns the p-th percentile of values by the nearest-rank method (the smallest
-// value with at least p% of the values at or below it), or nil for no values.
+// nearestRank returns the p-th percentile of values (NearestRank), or nil for no values.
 func nearestRank(values []int, p int) *float64 {
 	if len(values) == 0 {
 		return nil
 	}
 	sorted := slices.Clone(values)
 	slices.Sort(sorted)
-	rank := int(math.Ceil(float64(p) / 100 * float64(len(sorted))))
-	v := float64(sorted[max(rank, 1)-1])
+	v := float64(NearestRank(sorted, float64(p)))
 	return &v
+}
+
+// NearestRank returns the p-th percentile of sorted values by the nearest-rank method: the
+// smallest value with at least p% of the values at or below it. It is the zero value for no
+// values. The reports and the load command measure with it.
+func NearestRank[T cmp.Ordered](sorted []T, p float64) T {
+	if len(sorted) == 0 {
+		var zero T
+		return zero
+	}
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return sorted[min(max(rank, 1), len(sorted))-1]
 }
 
 // Missing is a check a release still needs.

@@ -78,12 +78,6 @@ func ScopeOf(u User) Scope {
 	return Scope{}
 }
 
-// Everything is the scope of the service itself: its repairs, runs and whole-service reports.
-func Everything() Scope { return Scope{all: true} }
-
-// TeamScope is the scope of some probation teams.
-func TeamScope(teams ...string) Scope { return Scope{teams: slices.Clone(teams)} }
-
 // All reports whether the scope holds everything.
 func (s Scope) All() bool { return s.all }
 

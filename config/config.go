@@ -221,10 +221,10 @@ func settings() []setting {
 			return nil
 		}},
 		{"SAFEGUARDING_NOTICE_INTERVAL", "20s", "how often request and response notices are looked for", durationIn(time.Second, 10*time.Minute, func(c *Config, d time.Duration) { c.NoticeInterval = d })},
-		{"SAFEGUARDING_REQUEST_OVERDUE_DAYS", "5", "working days after request-by when an unrequested check goes to the managers", intIn(0, 60, func(c *Config, n int) { c.Thresholds.RequestOverdueDays = n })},
-		{"SAFEGUARDING_RESPONSE_REMINDER_DAYS", "2", "working days before the due date when the agency is reminded", intIn(0, 60, func(c *Config, n int) { c.Thresholds.ResponseReminderDays = n })},
-		{"SAFEGUARDING_RESPONSE_ESCALATION_DAYS", "3", "working days after the due date when the agency's manager and the team's managers are told", intIn(0, 60, func(c *Config, n int) { c.Thresholds.ResponseEscalationDays = n })},
-		{"SAFEGUARDING_RELEASE_IMMINENT_DAYS", "5", "working days before release when any open check goes to the managers", intIn(0, 60, func(c *Config, n int) { c.Thresholds.ReleaseImminentDays = n })},
+		{"SAFEGUARDING_REQUEST_OVERDUE_DAYS", strconv.Itoa(notify.DefaultThresholds().RequestOverdueDays), "working days after request-by when an unrequested check goes to the managers", intIn(0, 60, func(c *Config, n int) { c.Thresholds.RequestOverdueDays = n })},
+		{"SAFEGUARDING_RESPONSE_REMINDER_DAYS", strconv.Itoa(notify.DefaultThresholds().ResponseReminderDays), "working days before the due date when the agency is reminded", intIn(0, 60, func(c *Config, n int) { c.Thresholds.ResponseReminderDays = n })},
+		{"SAFEGUARDING_RESPONSE_ESCALATION_DAYS", strconv.Itoa(notify.DefaultThresholds().ResponseEscalationDays), "working days after the due date when the agency's manager and the team's managers are told", intIn(0, 60, func(c *Config, n int) { c.Thresholds.ResponseEscalationDays = n })},
+		{"SAFEGUARDING_RELEASE_IMMINENT_DAYS", strconv.Itoa(notify.DefaultThresholds().ReleaseImminentDays), "working days before release when any open check goes to the managers", intIn(0, 60, func(c *Config, n int) { c.Thresholds.ReleaseImminentDays = n })},
 		{"SAFEGUARDING_SHUTDOWN_TIMEOUT", "20s", "how long a shutdown waits for requests and runs in progress", durationIn(time.Second, 10*time.Minute, func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
 	}
 }

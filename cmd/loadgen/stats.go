@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/probation/safeguarding/checks"
 )
 
 // side is one way of doing the operations: through the service's API, or directly through
@@ -72,18 +73,6 @@ func (r *recorder) count(s side) (n, errs int) {
 		errs += r.errors[s][o]
 	}
 	return n, errs
-}
-
-// percentile returns the p-th percentile (0 < p ≤ 100) of sorted latencies by the
-// nearest-rank method: the smallest value with at least p% of the values at or below it.
-// It is 0 for no values.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
-	rank = min(max(rank, 1), len(sorted))
-	return sorted[rank-1]
 }
 
 // Report is what a run measured. Its JSON form (--json) is for scripts that gather several
@@ -167,9 +156,9 @@ func stats(latencies []time.Duration, errs int, elapsed time.Duration) OpStats {
 	st := OpStats{
 		Count:  len(sorted) + errs,
 		Errors: errs,
-		P50Ms:  ms(percentile(sorted, 50)),
-		P95Ms:  ms(percentile(sorted, 95)),
-		P99Ms:  ms(percentile(sorted, 99)),
+		P50Ms:  ms(checks.NearestRank(sorted, 50)),
+		P95Ms:  ms(checks.NearestRank(sorted, 95)),
+		P99Ms:  ms(checks.NearestRank(sorted, 99)),
 	}
 	if elapsed > 0 {
 		st.PerSecond = float64(st.Count) / elapsed.Seconds()

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/probation/safeguarding/checks"
 )
 
 func TestPercentileIsTheNearestRank(t *testing.T) {
@@ -40,8 +42,8 @@ func TestPercentileIsTheNearestRank(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := percentile(tt.sorted, tt.p); got != tt.want {
-				t.Errorf("percentile(%v, %v) = %v, want %v", tt.sorted, tt.p, got, tt.want)
+			if got := checks.NearestRank(tt.sorted, tt.p); got != tt.want {
+				t.Errorf("checks.NearestRank(%v, %v) = %v, want %v", tt.sorted, tt.p, got, tt.want)
 			}
 		})
 	}
