@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,10 @@ import (
 type checkSource interface {
 	OpenChecks(ctx context.Context, statuses []checks.Status, fn func(checks.Check) error) error
 	MarkEscalation(ctx context.Context, checkID, rule string, e checks.Escalation) (bool, error)
+	// Lease takes the named lease for holder until until, if it is free at now or already
+	// holder's; EndLease gives it up.
+	Lease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
+	EndLease(ctx context.Context, name, holder string) error
 }
 
 // directory finds the people and mailboxes a rung goes to.
@@ -49,6 +54,8 @@ type Escalator struct {
 	baseURL   string
 	templates templates
 	log       *slog.Logger
+	// holder names this escalator's turn at the run lease.
+	holder string
 }
 
 // NewEscalator returns an escalator. Links in emails start with baseURL.
@@ -56,6 +63,7 @@ func NewEscalator(store checkSource, dir directory, outbox queue, ladder Ladder,
 	return &Escalator{
 		Observe: noObserver{}, checks: store, directory: dir, outbox: outbox, ladder: ladder, clock: clock,
 		baseURL: strings.TrimSuffix(baseURL, "/"), templates: newTemplates(), log: log,
+		holder: rand.Text(),
 	}
 }
 
@@ -138,8 +146,16 @@ func (t target) key() string { return digest{To: t.to, Missing: t.missing}.recip
 //     already queued;
 //   - record: write on each check that its rung fired, once every email is queued.
 //
-// A dry run stops after the emails are composed, writing nothing.
+// A dry run stops after the emails are composed, writing nothing. Runs that write take turns
+// across replicas (see turn).
 func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
+	if !opts.DryRun {
+		end, err := e.turn(ctx)
+		if err != nil {
+			return Plan{}, err
+		}
+		defer end()
+	}
 	now := e.clock.Now().UTC().Truncate(time.Millisecond)
 	asOf := opts.AsOf
 	if asOf.IsZero() {
@@ -172,6 +188,52 @@ func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
 		return plan, err
 	}
 	return plan, nil
+}
+
+// Runs take turns. Each rung is recorded once whatever runs at once, but two runs that read
+// the open checks at slightly different moments (a transition in between, a notice sweep
+// beside the daily run) put different sets of rungs in their digests: different emails, and
+// the same rung would reach a person twice. So a run that writes first takes a lease in the
+// database, one conditional upsert that one replica wins; the others wait for their turn,
+// and then find the rungs already recorded.
+const (
+	runLease = "escalation-run"
+	// runLeaseLength outlasts any run (the country's open checks take seconds): a replica
+	// that dies holding the lease holds it at most this long.
+	runLeaseLength = 10 * time.Minute
+	// turnWait is how long a run waits for its turn before it gives up.
+	turnWait = time.Minute
+)
+
+// ErrRunBusy is answered when another run keeps the lease for longer than a run waits.
+var ErrRunBusy = &checks.Error{Code: checks.EUNAVAILABLE, Message: "another escalation run is in progress; try again shortly"}
+
+// turn waits for the run lease and returns the function that ends it.
+func (e *Escalator) turn(ctx context.Context) (func(), error) {
+	holder := e.holder + "-" + rand.Text()[:8]
+	deadline := time.Now().Add(turnWait)
+	for {
+		now := e.clock.Now().UTC()
+		ok, err := e.checks.Lease(ctx, runLease, holder, now, now.Add(runLeaseLength))
+		if err != nil {
+			return nil, fmt.Errorf("take the run lease: %w", err)
+		}
+		if ok {
+			return func() {
+				if err := e.checks.EndLease(context.WithoutCancel(ctx), runLease, holder); err != nil {
+					e.log.Warn("ending the run lease; it runs out by itself", "error", err)
+				}
+			}, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, ErrRunBusy
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // selectOpen is the select stage: every check still open, streamed.

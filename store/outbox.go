@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/probation/safeguarding/checks"
@@ -100,6 +101,10 @@ func (o *Outbox) EnsureIndexes(ctx context.Context) error {
 // Insert queues an email. It reports false when an email with the same key is already in
 // the outbox, waiting or sent: the same digest was queued by an earlier run or by another
 // replica.
+//
+// The look at the sent ones and the insert are two commands, and MarkSent may move the same
+// key from waiting to sent between them; then a second copy is queued. Claim drops such a
+// copy before it is sent, so a key is delivered once.
 func (o *Outbox) Insert(ctx context.Context, e notify.Email) (bool, error) {
 	// Sent first: MarkSent copies an email there before it removes it from the waiting
 	// ones, so a key is always in one of the two.
@@ -178,8 +183,26 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, lease time.Duration, 
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, dbError(err)
 	}
+	// A claimed email whose key is already sent is a second copy that Insert queued while
+	// the first was being marked sent: drop it rather than send it again. Nobody else holds
+	// it, since this claim does.
+	keys := make(bson.A, len(docs))
+	for i, d := range docs {
+		keys[i] = d.Key
+	}
+	sent, err := findAll(ctx, o.sent, bson.M{"_id": bson.M{"$in": keys}}, options.Find().SetProjection(bson.M{"_id": 1}),
+		func(d emailDoc) string { return d.Key })
+	if err != nil {
+		return nil, err
+	}
 	out := make([]notify.Email, 0, len(docs))
 	for _, d := range docs {
+		if slices.Contains(sent, d.Key) {
+			if _, err := o.waiting.DeleteOne(ctx, bson.M{"_id": d.Key, "claim": token}); err != nil {
+				return nil, dbError(err)
+			}
+			continue
+		}
 		out = append(out, d.toEmail())
 	}
 	return out, nil
