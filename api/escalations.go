@@ -148,7 +148,9 @@ func (s *Server) listOutbox(c *gin.Context) {
 			Fields: []checks.FieldError{{Field: "status", Reason: "must be one of " + strings.Join(names, ", ")}}})
 		return
 	}
-	page, err := s.opts.Outbox.List(c.Request.Context(), status, n, c.Query("cursor"))
+	// The sent emails only grow: the list reaches back RecentDays.
+	since := s.svc.Clock().Now().AddDate(0, 0, -checks.RecentDays)
+	page, err := s.opts.Outbox.List(c.Request.Context(), status, since, n, c.Query("cursor"))
 	if err != nil {
 		s.fail(c, err)
 		return

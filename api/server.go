@@ -50,8 +50,8 @@ type Options struct {
 
 // Outbox is what the admin endpoints read of the outbox (package store keeps it).
 type Outbox interface {
-	// List lists emails, newest first, optionally of one status.
-	List(ctx context.Context, status notify.Status, limit int, cursor string) (checks.Page[notify.Email], error)
+	// List lists emails created since a time, newest first, optionally of one status.
+	List(ctx context.Context, status notify.Status, since time.Time, limit int, cursor string) (checks.Page[notify.Email], error)
 	// Get reads one email by its key.
 	Get(ctx context.Context, key string) (notify.Email, error)
 }

@@ -147,6 +147,11 @@ func (s *Service) Audit(ctx context.Context, actor User, in AuditFilter) (Page[A
 	}
 	q.From = optionalTime(&f, "from", in.From, false)
 	q.To = optionalTime(&f, "to", in.To, true)
+	if q.From.IsZero() && q.ActorID == "" && q.ResourceID == "" {
+		// The whole trail of years is not a page anyone reads: the recent past unless a
+		// person, a resource or a start is named (each of which an index selects).
+		q.From = s.now().AddDate(0, 0, -RecentDays)
+	}
 	var err error
 	if q.Limit, err = limit(in.Limit); err != nil {
 		return Page[AuditEntry]{}, err

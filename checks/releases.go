@@ -182,6 +182,9 @@ func (s *Service) Releases(ctx context.Context, actor User, in ReleaseFilter) (P
 		f.add("com", "is not a user id")
 	}
 	q.From = optionalDate(&f, "release_from", in.ReleaseFrom)
+	if in.ReleaseFrom == "" {
+		q.From = s.Today().AddDays(-RecentDays)
+	}
 	q.To = optionalDate(&f, "release_to", in.ReleaseTo)
 	switch ReleaseStatus(in.Status) {
 	case "", ReleaseActive, ReleaseCancelled:

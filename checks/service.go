@@ -106,6 +106,12 @@ func precondition(ifMatch *int64, version int64) error {
 	return nil
 }
 
+// RecentDays is how far back a list reaches unless told otherwise: releases from this many
+// days ago onwards. A list is sorted by release date, soonest first, so without a bound its
+// first page would be the oldest release of years of records; and the bound keeps every list
+// to what an index selects, however many years the database holds.
+const RecentDays = 90
+
 // limit applies the default and the maximum page size.
 func limit(n int) (int, error) {
 	switch {

@@ -126,6 +126,7 @@ type CheckQuery struct {
 	Status        Status
 	Type          CheckType
 	Agency        string
+	ReleaseFrom   Date // included
 	ReleaseBefore Date
 	// Overdue, when set, keeps only checks that are (or are not) overdue on Today.
 	Overdue *bool

@@ -14,6 +14,7 @@ type CheckFilter struct {
 	Type          string
 	Agency        string
 	Overdue       string // "true", "false" or empty
+	ReleaseFrom   string // default: RecentDays ago
 	ReleaseBefore string
 	Limit         int
 	Cursor        string
@@ -82,6 +83,10 @@ func (s *Service) Checks(ctx context.Context, actor User, in CheckFilter) (Page[
 		q.Overdue = &overdue
 	default:
 		f.add("overdue", "must be true or false")
+	}
+	q.ReleaseFrom = optionalDate(&f, "release_from", in.ReleaseFrom)
+	if in.ReleaseFrom == "" {
+		q.ReleaseFrom = q.Today.AddDays(-RecentDays)
 	}
 	q.ReleaseBefore = optionalDate(&f, "release_before", in.ReleaseBefore)
 	var err error

@@ -287,7 +287,7 @@ func TestADryRunPlansButWritesNothing(t *testing.T) {
 	if msgs := f.received(); len(msgs) != 0 {
 		t.Errorf("a dry run delivered %d emails", len(msgs))
 	}
-	page, err := f.outbox.List(context.Background(), "", 10, "")
+	page, err := f.outbox.List(context.Background(), "", time.Time{}, 10, "")
 	if err != nil || len(page.Items) != 0 {
 		t.Errorf("a dry run queued %d emails (%v)", len(page.Items), err)
 	}

@@ -206,7 +206,7 @@ func TestARungWithNoAddressIsKeptAsUndeliverableUntilAnAdminSetsOne(t *testing.T
 	if len(plan.Items) != 1 || len(plan.Items[0].Undeliverable) != 1 || !strings.Contains(plan.Items[0].Undeliverable[0], "contact mailbox of Metropolitan Police Service") {
 		t.Fatalf("plan = %+v, want the request notice undeliverable for want of the Met's contact", plan.Items)
 	}
-	page, err := f.outbox.List(ctx, notify.StatusUndeliverable, 10, "")
+	page, err := f.outbox.List(ctx, notify.StatusUndeliverable, time.Time{}, 10, "")
 	if err != nil || len(page.Items) != 1 {
 		t.Fatalf("undeliverable emails: %d (%v), want 1", len(page.Items), err)
 	}

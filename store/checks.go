@@ -216,8 +216,15 @@ func (s *Store) FindChecks(ctx context.Context, q checks.CheckQuery) (checks.Pag
 	if q.Type != "" {
 		f["type"] = string(q.Type)
 	}
+	dates := bson.M{}
+	if !q.ReleaseFrom.IsZero() {
+		dates["$gte"] = q.ReleaseFrom.String()
+	}
 	if !q.ReleaseBefore.IsZero() {
-		f["release_date"] = bson.M{"$lt": q.ReleaseBefore.String()}
+		dates["$lt"] = q.ReleaseBefore.String()
+	}
+	if len(dates) > 0 {
+		f["release_date"] = dates
 	}
 	if q.Overdue != nil {
 		today := q.Today.String()
@@ -401,9 +408,13 @@ func between(from, to checks.Date) bson.M {
 	return r
 }
 
-// CountChecks counts checks by status and type, and the checks overdue on today, for metrics.
+// CountChecks counts the open checks by status and type, and the checks overdue on today,
+// for metrics. Closed checks are not counted: they are most of the collection and only grow,
+// and counting them every minute would read them all.
 func (s *Store) CountChecks(ctx context.Context, today checks.Date) ([]checks.CheckCount, int, error) {
+	open := []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}
 	cur, err := s.checks.Aggregate(ctx, bson.A{
+		bson.M{"$match": bson.M{"status": bson.M{"$in": statusList(open)}}},
 		bson.M{"$group": bson.M{"_id": bson.M{"status": "$status", "type": "$type"}, "n": bson.M{"$sum": 1}}},
 	})
 	if err != nil {

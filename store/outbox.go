@@ -81,6 +81,7 @@ func (o *Outbox) EnsureIndexes(ctx context.Context) error {
 	for coll, models := range map[*mongo.Collection][]mongo.IndexModel{
 		o.waiting: {
 			{Keys: bson.D{{Key: "status", Value: 1}, {Key: "next_attempt_at", Value: 1}}},
+			{Keys: bson.D{{Key: "claim", Value: 1}}},
 			{Keys: bson.D{{Key: "items", Value: 1}}},
 			{Keys: bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}},
 		},
@@ -281,15 +282,17 @@ var emailList = listing[emailDoc, notify.Email]{
 	conv:  emailDoc.toEmail,
 }
 
-// List lists emails, newest first, optionally of one status: the waiting and the sent ones
-// merged.
-func (o *Outbox) List(ctx context.Context, status notify.Status, limit int, cursor string) (checks.Page[notify.Email], error) {
+// List lists emails, newest first, optionally of one status: every waiting one (pending,
+// being sent, dead or undeliverable: what may still need an admin), and the sent ones
+// created since a time (they only grow), merged.
+func (o *Outbox) List(ctx context.Context, status notify.Status, since time.Time, limit int, cursor string) (checks.Page[notify.Email], error) {
+	recent := bson.M{"created_at": bson.M{"$gte": since}}
 	var sources []source
 	switch status {
 	case "":
-		sources = []source{{o.waiting, bson.M{}}, {o.sent, bson.M{}}}
+		sources = []source{{o.waiting, bson.M{}}, {o.sent, recent}}
 	case notify.StatusSent:
-		sources = []source{{o.sent, bson.M{}}}
+		sources = []source{{o.sent, recent}}
 	default:
 		sources = []source{{o.waiting, bson.M{"status": string(status)}}}
 	}
@@ -315,7 +318,8 @@ func (o *Outbox) Counts(ctx context.Context) (map[notify.Status]int, error) {
 	for _, r := range rows {
 		out[notify.Status(r.Status)] = r.N
 	}
-	sent, err := o.sent.CountDocuments(ctx, bson.M{})
+	// The sent ones only grow: their count comes from the collection's metadata, not a scan.
+	sent, err := o.sent.EstimatedDocumentCount(ctx)
 	if err != nil {
 		return nil, dbError(err)
 	}

@@ -106,7 +106,7 @@ type gauges struct {
 func newGauges(src Sources, ttl time.Duration) *gauges {
 	return &gauges{
 		src: src, ttl: ttl,
-		checksDesc: prometheus.NewDesc("safeguarding_checks", "Checks by status and type.", []string{"status", "type"}, nil),
+		checksDesc: prometheus.NewDesc("safeguarding_checks", "Open checks (required, requested, responded) by status and type.", []string{"status", "type"}, nil),
 		overdue: prometheus.NewDesc("safeguarding_checks_overdue",
 			"Checks overdue today: not requested after their request-by date, or not answered after their due date.", nil, nil),
 		outbox:   prometheus.NewDesc("safeguarding_outbox_emails", "Emails in the outbox, by status.", []string{"status"}, nil),
