@@ -17,13 +17,19 @@ type Service struct {
 	clock     Clock
 	deadlines Deadlines
 	log       *slog.Logger
+	tokens    *tokenCache
 }
 
 // NewService returns a service on store, telling the time with clock and computing deadlines
 // with deadlines.
 func NewService(store Store, clock Clock, deadlines Deadlines, log *slog.Logger) *Service {
-	return &Service{store: store, clock: clock, deadlines: deadlines, log: log}
+	return &Service{store: store, clock: clock, deadlines: deadlines, log: log, tokens: newTokenCache(TokenCacheTTL)}
 }
+
+// TokenCacheTTL is how long a process answers a token from memory: a revocation or a
+// deactivation made through another process (a replica, the command line) takes at most this
+// long to reach it; one made through this process applies at once.
+const TokenCacheTTL = 2 * time.Second
 
 // Deadlines returns the deadline rules the service applies.
 func (s *Service) Deadlines() Deadlines { return s.deadlines }

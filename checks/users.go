@@ -165,6 +165,8 @@ func (s *Service) SetUserActive(ctx context.Context, actor User, id string, acti
 	}
 	action := map[bool]string{true: "user.activate", false: "user.deactivate"}[active]
 	u, err := s.store.SetUserActive(ctx, id, active, s.audit(actor, action, ResourceUser, id, "", []Change{{"active", fmt.Sprint(!active), fmt.Sprint(active)}}))
+	// Forgotten after the write, so that no request can remember the user as it was.
+	s.tokens.forgetUser(id)
 	if err == nil {
 	}
 	return u, err
@@ -234,6 +236,7 @@ func (s *Service) RevokeToken(ctx context.Context, actor User, id string) (Token
 	}
 	now := s.now()
 	t, err = s.store.RevokeToken(ctx, id, now, s.audit(actor, "token.revoke", ResourceToken, id, "", []Change{{"revoked_at", "", auditValue(now)}}))
+	s.tokens.forget(id)
 	if err == nil {
 	}
 	return t, err
@@ -241,12 +244,28 @@ func (s *Service) RevokeToken(ctx context.Context, actor User, id string) (Token
 
 // Authenticate returns the user a bearer token belongs to. Unknown and revoked tokens, and
 // tokens of deactivated users, are all EUNAUTHORIZED alike.
+//
+// A token seen in the last TokenCacheTTL is answered from memory. A revocation or
+// deactivation made by this process takes effect at once; one made by another process within
+// TokenCacheTTL.
 func (s *Service) Authenticate(ctx context.Context, secret string) (User, error) {
 	unauthorized := &Error{Code: EUNAUTHORIZED, Message: "the token is not valid: it is unknown, revoked, or its user is deactivated"}
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 100 {
 		return User{}, unauthorized
 	}
-	t, err := s.store.Token(ctx, HashToken(secret))
+	hash := HashToken(secret)
+	if u, ok := s.tokens.get(hash); ok {
+		return u, nil
+	}
+	u, err := s.authenticate(ctx, hash, unauthorized)
+	if err == nil {
+		s.tokens.put(hash, u)
+	}
+	return u, err
+}
+
+func (s *Service) authenticate(ctx context.Context, hash string, unauthorized error) (User, error) {
+	t, err := s.store.Token(ctx, hash)
 	if errors.Is(err, ErrNotFound) || (err == nil && !t.RevokedAt.IsZero()) {
 		return User{}, unauthorized
 	}
