@@ -21,7 +21,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/probation/safeguarding/checks"
-	"github.com/probation/safeguarding/internal/embedded"
 	"github.com/probation/safeguarding/internal/testenv"
 	"github.com/probation/safeguarding/store"
 )
@@ -69,9 +68,12 @@ func newDBCutter(t *testing.T, uri, db string) *dbCutter {
 	return c
 }
 
-// uri is the connection string of the service's client: one connection, as in embedded
-// mode, straight to the cutter.
-func (c *dbCutter) uri() string {
+// uri is the connection string of the service's client, straight to the cutter: one
+// connection, as in embedded mode, unless pooled (a real engine).
+func (c *dbCutter) uri(pooled bool) string {
+	if pooled {
+		return "mongodb://" + c.ln.Addr().String() + "/?directConnection=true"
+	}
 	return "mongodb://" + c.ln.Addr().String() + "/?maxPoolSize=1&directConnection=true"
 }
 
@@ -345,16 +347,10 @@ func readDBState(t *testing.T, uri, db, crn string) dbState {
 // repair of all of them is the daily run's maintenance.
 func TestTheDatabaseStoppedWhileARequestWritesAnswers503AndLeavesNoPartialRelease(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	var srv *embedded.Server
-	var err error
-	if srv, err = embedded.Open(ctx, dir, testenv.Logger()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := testenv.StartStoppable(t)
 	const dbName = "dbcut"
 	cutter := newDBCutter(t, srv.URI, dbName)
-	client, err := mongo.Connect(options.Client().ApplyURI(cutter.uri()).
+	client, err := mongo.Connect(options.Client().ApplyURI(cutter.uri(srv.Pooled)).
 		SetServerSelectionTimeout(250 * time.Millisecond).SetTimeout(5 * time.Second).SetHeartbeatInterval(500 * time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -398,19 +394,10 @@ func TestTheDatabaseStoppedWhileARequestWritesAnswers503AndLeavesNoPartialReleas
 		b, _ := io.ReadAll(res.Body)
 		return res, b
 	}
-	stop := func() {
-		if err := srv.Close(); err != nil {
-			t.Errorf("stop the database: %v", err)
-		}
-	}
+	stop := func() { srv.Stop(t) }
 	restart := func() {
 		t.Helper()
-		if srv, err = embedded.Open(ctx, dir, testenv.Logger()); err != nil {
-			t.Fatal(err)
-		}
-		if !srv.Owned {
-			t.Fatal("the database was still running when it was started again")
-		}
+		srv.Start(t)
 		cutter.up()
 		deadline := time.Now().Add(30 * time.Second)
 		for {

@@ -17,7 +17,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/probation/safeguarding/checks"
-	"github.com/probation/safeguarding/internal/embedded"
 	"github.com/probation/safeguarding/internal/metrics"
 	"github.com/probation/safeguarding/internal/testenv"
 	"github.com/probation/safeguarding/notify"
@@ -120,21 +119,12 @@ func TestEveryLogLineOfARequestCarriesItsIDAndNoPersonalData(t *testing.T) {
 	}
 }
 
-// outageEnv is the service on a database of its own, which the test can stop and start.
-type outageEnv struct {
-	dir    string
-	server *embedded.Server
-}
-
+// The service on a database of its own (testenv.StartStoppable), which the test stops and
+// starts again.
 func TestWhileTheDatabaseIsDownTheAPIAnswers503AndRecoversWhenItIsBack(t *testing.T) {
 	ctx := context.Background()
-	o := &outageEnv{dir: t.TempDir()}
-	var err error
-	if o.server, err = embedded.Open(ctx, o.dir, testenv.Logger()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { o.server.Close() })
-	client, err := mongo.Connect(options.Client().ApplyURI(o.server.URI).
+	db := testenv.StartStoppable(t)
+	client, err := mongo.Connect(options.Client().ApplyURI(db.URI).
 		SetServerSelectionTimeout(2 * time.Second).SetTimeout(5 * time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -173,9 +163,7 @@ func TestWhileTheDatabaseIsDownTheAPIAnswers503AndRecoversWhenItIsBack(t *testin
 		t.Fatalf("before the outage: %d %s", res.StatusCode, body)
 	}
 
-	if err := o.server.Close(); err != nil {
-		t.Fatal(err)
-	}
+	db.Stop(t)
 	for _, path := range []string{"/api/v1/checks", "/readyz"} {
 		res, body := get(path)
 		if res.StatusCode != http.StatusServiceUnavailable || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") ||
@@ -187,9 +175,7 @@ func TestWhileTheDatabaseIsDownTheAPIAnswers503AndRecoversWhenItIsBack(t *testin
 		t.Errorf("/healthz during the outage: %d, want 200 (the process is up)", res.StatusCode)
 	}
 
-	if o.server, err = embedded.Open(ctx, o.dir, testenv.Logger()); err != nil {
-		t.Fatal(err)
-	}
+	db.Start(t)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		res, body := get("/api/v1/checks")
