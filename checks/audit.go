@@ -46,7 +46,7 @@ const (
 // audit starts an entry about something actor did.
 func (s *Service) audit(actor User, action, resource, id, releaseID string, changes []Change) AuditEntry {
 	return AuditEntry{
-		ID: newID(), At: s.now(), ActorID: actor.ID, ActorName: actor.Name, Role: actor.Role,
+		ID: s.newID(), At: s.now(), ActorID: actor.ID, ActorName: actor.Name, Role: actor.Role,
 		Action: action, Resource: resource, ResourceID: id, ReleaseID: releaseID, Changes: changes,
 	}
 }

@@ -1,8 +1,9 @@
 // Package checks is the heart of the service: releases, the safeguarding checks each release
-// needs, their lifecycle and deadlines, who may see and change them, and the MongoDB store
-// that keeps them.
+// needs, their lifecycle and deadlines, who may see and change them, and the interfaces of
+// the store that keeps them (Store; package store implements it on MongoDB).
 //
-// It imports neither the HTTP API nor the notifications: both use it.
+// It imports neither the HTTP API, nor the notifications, nor the store, nor a database
+// driver: they all use it.
 package checks
 
 import (

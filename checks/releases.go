@@ -56,7 +56,7 @@ func (s *Service) CreateRelease(ctx context.Context, actor User, in ReleaseInput
 	}
 	var f fields
 	today := s.Today()
-	r := Release{ID: newID(), Status: ReleaseActive, Version: 1, CreatedBy: actor.ID}
+	r := Release{ID: s.newID(), Status: ReleaseActive, Version: 1, CreatedBy: actor.ID}
 
 	var ok bool
 	if r.CRN, ok = ParseCRN(in.CRN); !ok {
@@ -89,7 +89,7 @@ func (s *Service) CreateRelease(ctx context.Context, actor User, in ReleaseInput
 	now := s.now()
 	r.CreatedAt, r.UpdatedAt = now, now
 	for _, t := range CheckTypes() {
-		r.Slots = append(r.Slots, Slot{CheckID: newID(), Type: t, Agency: r.Agency(t)})
+		r.Slots = append(r.Slots, Slot{CheckID: s.newID(), Type: t, Agency: r.Agency(t)})
 	}
 	created := s.audit(actor, "release.create", ResourceRelease, r.ID, r.ID, releaseChanges(Release{}, r))
 	if err := s.store.InsertRelease(ctx, r, created); err != nil {
@@ -312,19 +312,19 @@ func (s *Service) applyPatch(ctx context.Context, actor User, r *Release, p Rele
 		if err := s.agencyFor(ctx, &f, ti, *value, target); err != nil {
 			return err
 		}
-		r.supersede(ti.Type, *target)
+		r.supersede(ti.Type, *target, s.newID())
 	}
 	return f.err()
 }
 
-// supersede replaces the current check of type t by a new one for agency.
-func (r *Release) supersede(t CheckType, agency string) {
+// supersede replaces the current check of type t by a new one, with id, for agency.
+func (r *Release) supersede(t CheckType, agency, id string) {
 	for i := range r.Slots {
 		if r.Slots[i].Type == t && !r.Slots[i].Superseded {
 			r.Slots[i].Superseded = true
 		}
 	}
-	r.Slots = append(r.Slots, Slot{CheckID: newID(), Type: t, Agency: agency})
+	r.Slots = append(r.Slots, Slot{CheckID: id, Type: t, Agency: agency})
 }
 
 // RepairPending syncs the checks of every release that a crash left out of line with its

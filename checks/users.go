@@ -55,7 +55,7 @@ func (s *Service) CreateUser(ctx context.Context, actor User, in UserInput) (Use
 		return User{}, "", Errorf(EFORBIDDEN, "only admins manage users")
 	}
 	var f fields
-	u := User{ID: newID(), Role: Role(in.Role), Active: true, CreatedAt: s.now()}
+	u := User{ID: s.newID(), Role: Role(in.Role), Active: true, CreatedAt: s.now()}
 	u.Name = text(&f, "name", in.Name, true, MaxName)
 	u.Email = email(&f, "email", in.Email, true)
 	teams := slices.Clone(in.Teams)

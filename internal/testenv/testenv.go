@@ -85,6 +85,7 @@ func RealEngine() bool { return shared.real }
 // several writers on several connections).
 func RequireRealEngine(t testing.TB) {
 	t.Helper()
+	_ = os.Getenv(EngineVar) // recorded in the test cache's key, as in DatabaseName
 	if !shared.real {
 		t.Skipf("needs a real engine: set %s (see the README)", EngineVar)
 	}
@@ -97,6 +98,10 @@ var unsafeChars = regexp.MustCompile(`[^a-zA-Z0-9]+`)
 // database another process opens.
 func DatabaseName(t testing.TB) string {
 	t.Helper()
+	// Read again while the test runs: go test caches a result by the environment a test
+	// reads, and TestMain's read, before the tests start, is not recorded. Without this, a
+	// run on the real engine would be answered from an embedded run's cache.
+	_ = os.Getenv(EngineVar)
 	if shared.client == nil {
 		t.Fatal("testenv: the package's TestMain must call testenv.Main")
 	}
