@@ -151,6 +151,15 @@ func TestLoadgenDrivesARunningServiceAndReportsEveryOperation(t *testing.T) {
 			t.Errorf("%s: no ratio service/direct", o.Name)
 		}
 	}
+	// The core of each direct operation is part of it: never slower than the whole.
+	if len(rep.Core) != len(ops) {
+		t.Fatalf("%d core queries reported, want %d", len(rep.Core), len(ops))
+	}
+	for i, c := range rep.Core {
+		if c.Name != ops[i].String() || c.Direct.Count == 0 || c.Direct.P50Ms <= 0 || c.Direct.P50Ms > rep.Operations[i].Direct.P50Ms || c.RatioP50 <= 0 {
+			t.Errorf("core of %s: %+v (whole direct operation %+v)", ops[i], c, rep.Operations[i].Direct)
+		}
+	}
 	if rep.RSS.PID != serve.Process.Pid || rep.RSS.PeakBytes <= 0 || rep.RSS.Note != "" {
 		t.Errorf("RSS %+v, want the peak of pid %d", rep.RSS, serve.Process.Pid)
 	}

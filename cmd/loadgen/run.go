@@ -153,14 +153,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	db, err := openDirect(ctx, o, tokens.team)
+	db, err := openDirect(ctx, o, tokens)
 	if err != nil {
 		return err
 	}
 	defer db.close()
-	progress("copying the service's releases and checks to scratch collections for the direct writes")
-	if _, err := db.prepareScratch(ctx); err != nil {
-		return err
+	if db.scratch {
+		progress("copying the service's releases and checks to scratch collections for the direct writes")
+		if _, err := db.prepareScratch(ctx); err != nil {
+			return err
+		}
 	}
 
 	g := &generator{o: o, api: api, db: db, users: tokens, pool: &pool{}}
@@ -207,6 +209,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	var totals [numSides]SideTotals
 	rep.Operations, rep.Writes, totals = summarise(rec, elapsed)
+	rep.Core = summariseCore(rec, rep.Operations, elapsed[sideDirect])
 	rep.Service, rep.Direct = totals[sideService], totals[sideDirect]
 	rep.Errors = rec.samples
 	if o.json {
@@ -303,12 +306,12 @@ func (g *generator) phase(ctx context.Context, s side, workers []*worker, budget
 			for ctx.Err() == nil && time.Now().Before(deadline) && taken.Add(1) <= int64(budget) {
 				life := &w.life[s]
 				o := g.o.mix.pick(w.rng, life)
-				var took time.Duration
+				var took, core time.Duration
 				var err error
 				if s == sideService {
 					took, err = g.serviceOp(ctx, w, o, life)
 				} else {
-					took, err = g.directOp(ctx, w, o, life)
+					took, core, err = g.directOp(ctx, w, o, life)
 				}
 				if err != nil {
 					w.rec.fail(s, o, err)
@@ -318,6 +321,9 @@ func (g *generator) phase(ctx context.Context, s side, workers []*worker, budget
 					continue
 				}
 				w.rec.ok(s, o, took)
+				if s == sideDirect {
+					w.rec.core(o, core)
+				}
 				if o.write() {
 					life.advance()
 				}

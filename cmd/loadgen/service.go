@@ -92,6 +92,7 @@ func (c *apiClient) healthy(ctx context.Context) error {
 // me is the part of GET /api/v1/me that loadgen needs.
 type me struct {
 	ID     string `json:"id"`
+	Name   string `json:"name"`
 	Role   string `json:"role"`
 	Team   string `json:"team"`
 	Agency string `json:"agency"`
@@ -109,9 +110,10 @@ func (c *apiClient) me(ctx context.Context, token string) (me, error) {
 // users are the two people of the load: a COM who records releases, requests checks and
 // completes them, and a police liaison who answers them.
 type users struct {
-	com, liaison string // bearer tokens
-	team         string // the COM's team
-	policeForce  string // the liaison's agency
+	com, liaison   string // bearer tokens
+	team           string // the COM's team
+	comID, comName string // the COM
+	policeForce    string // the liaison's agency
 }
 
 // setUpUsers takes the tokens given, or creates a COM and a liaison with the service
@@ -150,7 +152,7 @@ func setUpUsers(ctx context.Context, o settings, api *apiClient, progress func(s
 	if liaison.Role != "liaison" || liaison.Agency == "" {
 		return u, fmt.Errorf("the liaison's token belongs to a %s, not a liaison of an agency", liaison.Role)
 	}
-	u.team, u.policeForce = com.Team, liaison.Agency
+	u.team, u.comID, u.comName, u.policeForce = com.Team, com.ID, com.Name, liaison.Agency
 	return u, nil
 }
 

@@ -32,7 +32,9 @@ func (s side) String() string {
 // recorder collects the latencies and errors of one client, or of all once merged.
 type recorder struct {
 	latencies [numSides][numOps][]time.Duration
-	errors    [numSides][numOps]int
+	// cores are the direct side's core query times (see directOp), one per success.
+	cores  [numOps][]time.Duration
+	errors [numSides][numOps]int
 	// samples keeps the first few distinct error messages, to say what went wrong.
 	samples []string
 }
@@ -41,6 +43,11 @@ const maxErrorSamples = 8
 
 func (r *recorder) ok(s side, o op, d time.Duration) {
 	r.latencies[s][o] = append(r.latencies[s][o], d)
+}
+
+// core records the time of a direct operation's core query.
+func (r *recorder) core(o op, d time.Duration) {
+	r.cores[o] = append(r.cores[o], d)
 }
 
 func (r *recorder) fail(s side, o op, err error) {
@@ -58,6 +65,9 @@ func (r *recorder) merge(other *recorder) {
 			r.latencies[s][o] = append(r.latencies[s][o], other.latencies[s][o]...)
 			r.errors[s][o] += other.errors[s][o]
 		}
+	}
+	for o := range numOps {
+		r.cores[o] = append(r.cores[o], other.cores[o]...)
 	}
 	for _, m := range other.samples {
 		if len(r.samples) < maxErrorSamples && !slices.Contains(r.samples, m) {
@@ -90,6 +100,10 @@ type Report struct {
 	Operations []OpReport `json:"operations"`
 	// Writes is the four writes taken together, per side.
 	Writes OpReport `json:"writes"`
+	// Core compares each operation of the service with the core query of its direct side
+	// alone (the read by id, the list's find, the inserts, the read and conditional
+	// update), without the audit trail's queries the store adds around it.
+	Core []OpReport `json:"core"`
 
 	RSS    RSSReport `json:"rss"`
 	Errors []string  `json:"error_samples,omitempty"`
@@ -203,6 +217,16 @@ func summarise(r *recorder, elapsed [numSides]time.Duration) (perOp []OpReport, 
 	return perOp, compare("writes", w[sideService], w[sideDirect]), totals
 }
 
+// summariseCore compares the service's side of each operation with the core queries of the
+// direct side.
+func summariseCore(r *recorder, perOp []OpReport, elapsed time.Duration) []OpReport {
+	var out []OpReport
+	for i, o := range ops {
+		out = append(out, compare(o.String(), perOp[i].Service, stats(r.cores[o], 0, elapsed)))
+	}
+	return out
+}
+
 // writeJSON writes the report as indented JSON.
 func (rep *Report) writeJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
@@ -251,6 +275,19 @@ func (rep *Report) writeText(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+
+	if len(rep.Core) > 0 {
+		fmt.Fprintln(&b, "\nservice / the direct side's core query alone (without the audit trail's queries)")
+		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "operation\tcore p50 ms\tp95 ms\tp99 ms\tratio p50\tp95\tp99\t")
+		for _, o := range rep.Core {
+			fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t\n", o.Name, o.Direct.P50Ms, o.Direct.P95Ms, o.Direct.P99Ms,
+				fmtRatio(o.RatioP50), fmtRatio(o.RatioP95), fmtRatio(o.RatioP99))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 
 	fmt.Fprintln(&b)
