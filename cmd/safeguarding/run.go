@@ -183,9 +183,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	a.log.Info("listening", "url", listenURL(ln.Addr()), "data", a.where())
+	// Everything start-up has to say comes before "listening", which tells a watcher (and the
+	// tests) that start-up is over.
 	a.log.Info("emails", "delivery", a.describeMail(), "escalation_schedule", a.cfg.EscalationSchedule)
 	a.hintFirstAdmin(ctx)
+	a.log.Info("listening", "url", listenURL(ln.Addr()), "data", a.where())
 
 	if err := scheduler.Start(ctx); err != nil {
 		return fmt.Errorf("escalation schedule: %w", err)
