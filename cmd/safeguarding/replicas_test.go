@@ -7,7 +7,6 @@ package main
 // through the store's Go functions: what is proven is what the processes wrote.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,8 +14,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"sort"
@@ -543,43 +540,12 @@ func keptWrite(t *testing.T, tr transition, won answer, after storedCheck) {
 func startServes(t *testing.T, env map[string]string, n int) []*child {
 	t.Helper()
 	children := make([]*child, n)
-	found := make([]chan string, n)
+	listens := make([]<-chan string, n)
 	for i := range n {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "SAFEGUARDING_TEST_MAIN=1", "SAFEGUARDING_TEST_ARGS=serve")
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		c := &child{cmd: cmd, stderr: &syncBuffer{}}
-		pipe, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		found[i] = make(chan string, 1)
-		go func(ch chan<- string) {
-			s := bufio.NewScanner(pipe)
-			for s.Scan() {
-				fmt.Fprintln(c.stderr, s.Text())
-				if m := listening.FindStringSubmatch(s.Text()); m != nil {
-					select {
-					case ch <- m[1]:
-					default:
-					}
-				}
-			}
-		}(found[i])
-		children[i] = c
+		children[i], listens[i] = spawnChild(t, env)
 	}
 	for i, c := range children {
-		select {
-		case c.url = <-found[i]:
-		case <-time.After(startTimeout):
-			t.Fatalf("serve %d did not listen\n%s", i, c.stderr)
-		}
+		c.awaitListening(t, listens[i])
 	}
 	return children
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -38,6 +37,15 @@ type child struct {
 
 func startChild(t *testing.T, env map[string]string) *child {
 	t.Helper()
+	c, listens := spawnChild(t, env)
+	c.awaitListening(t, listens)
+	return c
+}
+
+// spawnChild starts serve as a child process and returns at once, with the channel that
+// gets its address once it listens.
+func spawnChild(t *testing.T, env map[string]string) (*child, <-chan string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "SAFEGUARDING_TEST_MAIN=1", "SAFEGUARDING_TEST_ARGS=serve")
 	for k, v := range env {
@@ -54,11 +62,10 @@ func startChild(t *testing.T, env map[string]string) *child {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	found := make(chan string, 1)
 	go func() {
-		re := regexp.MustCompile(`msg=listening url=(http://127\.0\.0\.1:\d+)`)
 		s := bufio.NewScanner(pipe)
 		for s.Scan() {
 			fmt.Fprintln(c.stderr, s.Text())
-			if m := re.FindStringSubmatch(s.Text()); m != nil {
+			if m := listening.FindStringSubmatch(s.Text()); m != nil {
 				select {
 				case found <- m[1]:
 				default:
@@ -66,12 +73,17 @@ func startChild(t *testing.T, env map[string]string) *child {
 			}
 		}
 	}()
+	return c, found
+}
+
+// awaitListening waits until the child listens.
+func (c *child) awaitListening(t *testing.T, listens <-chan string) {
+	t.Helper()
 	select {
-	case c.url = <-found:
+	case c.url = <-listens:
 	case <-time.After(startTimeout):
 		t.Fatalf("the child did not listen\n%s", c.stderr)
 	}
-	return c
 }
 
 func TestSIGTERMLetsTheRequestInFlightFinishAndLosesNothing(t *testing.T) {
