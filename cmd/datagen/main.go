@@ -79,8 +79,8 @@ const usageText = `Usage: datagen --mongodb-database NAME [--size 10k|100k|1m | 
 Fills an empty database with benchmark data: teams of COMs and managers (40 teams a region),
 a liaison for every agency of the directory, and releases spread over the years (two checks
 each, most closed; the open ones in the next --ahead-days), with history, responses,
-escalation records and the audit trail. It writes the tokens of an admin, a COM and a police
-liaison to --tokens, and prints the loadgen flags that match the data.
+escalation records and the audit trail. It writes the tokens of an admin, of one COM a team and
+of a police liaison to --tokens, and prints the loadgen flags that match the data.
 
 Flags:
 `
@@ -106,7 +106,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.IntVar(&o.batch, "batch", 2000, "releases a batch (their checks and audit entries are written in batches of at most 10,000)")
 	fs.Uint64Var(&o.seed, "seed", 1, "the random seed: the same seed, size and today make the same data")
 	todayFlag := fs.String("today", "", "the day the data stands at, YYYY-MM-DD (default: today in London)")
-	fs.StringVar(&o.tokens, "tokens", "datagen-tokens.txt", "file to write the tokens of an admin, a COM and a liaison to (owner-only)")
+	fs.StringVar(&o.tokens, "tokens", "datagen-tokens.txt", "file to write the tokens of an admin, one COM a team and a police liaison to (owner-only)")
 	fs.BoolVar(&o.drop, "drop", false, "drop the database first")
 	fs.BoolVar(&o.indexesFirst, "indexes-first", false, "create the indexes before writing the data (default: after, which is faster)")
 	if err := fs.Parse(args); err != nil {
@@ -305,7 +305,7 @@ func people(ctx context.Context, o settings, svc *checks.Service, w *world, prog
 					mu.Lock()
 					defer mu.Unlock()
 					tm.coms = append(tm.coms, person{u.ID, u.Name, u.Email})
-					if ti == 0 && j == 0 {
+					if j == 0 { // one COM a team, for loads of several teams at once
 						tokens = append(tokens, tokenLine{"com", tm.code + " " + u.Email, token})
 					}
 				}})
@@ -389,7 +389,7 @@ func people(ctx context.Context, o settings, svc *checks.Service, w *world, prog
 		slices.SortFunc(w.teams[i].coms, func(a, b person) int { return strings.Compare(a.email, b.email) })
 		slices.SortFunc(w.teams[i].managers, func(a, b person) int { return strings.Compare(a.email, b.email) })
 	}
-	slices.SortFunc(tokens, func(a, b tokenLine) int { return strings.Compare(a.role, b.role) })
+	slices.SortFunc(tokens, func(a, b tokenLine) int { return strings.Compare(a.role+" "+a.who, b.role+" "+b.who) })
 	return tokens, nil
 }
 

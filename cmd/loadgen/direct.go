@@ -41,7 +41,6 @@ type directDB struct {
 	// Where the direct writes go.
 	wReleases, wChecks, wAudit *mongo.Collection
 	scratch                    bool
-	team, comID, comName       string
 	describe                   string
 }
 
@@ -54,8 +53,8 @@ const (
 // openDirect connects to the service's database: through the socket of the embedded
 // database that the running service started in the data directory, or to --mongodb-uri.
 // The client is set up as the service sets up its own.
-func openDirect(ctx context.Context, o settings, u users) (*directDB, error) {
-	d := &directDB{team: u.team, comID: u.comID, comName: u.comName}
+func openDirect(ctx context.Context, o settings) (*directDB, error) {
+	d := &directDB{}
 	uri := o.mongoURI
 	if uri == "" {
 		if _, err := os.Stat(o.dataDir); err != nil {
@@ -265,17 +264,17 @@ func (g *generator) directOp(ctx context.Context, w *worker, o op, l *lifecycle)
 	switch o {
 	case opGetCheck:
 		var c checkDoc
-		if err := d.checks.FindOne(ctx, bson.M{"_id": g.pool.pick(w.rng)}).Decode(&c); err != nil {
+		if err := d.checks.FindOne(ctx, bson.M{"_id": w.com.pool.pick(w.rng)}).Decode(&c); err != nil {
 			return 0, 0, err
 		}
 		core = time.Since(start)
-		if err := d.auditReads(ctx, []checkDoc{c}); err != nil {
+		if err := d.auditReads(ctx, w.com, []checkDoc{c}); err != nil {
 			return 0, 0, err
 		}
 		return time.Since(start), core, nil
 	case opListChecks:
 		from := checks.DateOf(time.Now()).AddDays(-checks.RecentDays).String()
-		filter := bson.M{"$and": bson.A{bson.M{"release_date": bson.M{"$gte": from}}, bson.M{"team": d.team}}}
+		filter := bson.M{"$and": bson.A{bson.M{"release_date": bson.M{"$gte": from}}, bson.M{"team": w.com.team}}}
 		cur, err := d.checks.Find(ctx, filter,
 			options.Find().SetSort(bson.D{{Key: "release_date", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(51))
 		if err != nil {
@@ -289,26 +288,30 @@ func (g *generator) directOp(ctx context.Context, w *worker, o op, l *lifecycle)
 		if len(page) > 50 {
 			page = page[:50]
 		}
-		if err := d.auditReads(ctx, page); err != nil {
+		if err := d.auditReads(ctx, w.com, page); err != nil {
 			return 0, 0, err
 		}
 		return time.Since(start), core, nil
 	case opCreateRelease:
-		return d.createRelease(ctx, w, g.users.policeForce, g.o.localAuth, l)
+		total, core, err := d.createRelease(ctx, w, g.users.policeForce, g.o.localAuth, l)
+		if err == nil {
+			g.created.add(l.releaseID)
+		}
+		return total, core, err
 	case opRequestCheck, opRespondToCheck, opCompleteCheck:
-		return d.transition(ctx, o, l)
+		return d.transition(ctx, w.com, o, l)
 	}
 	return 0, 0, fmt.Errorf("unknown operation %v", o)
 }
 
 // auditReads inserts the audit entries of the summaries among cs, in one insert, as the
 // service does before it shows them.
-func (d *directDB) auditReads(ctx context.Context, cs []checkDoc) error {
+func (d *directDB) auditReads(ctx context.Context, by *com, cs []checkDoc) error {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	var entries []any
 	for _, c := range cs {
 		if c.Response != nil && c.Response.Summary != "" {
-			entries = append(entries, d.audit(now, "check.read_summary", "check", c.ID, c.ReleaseID, nil))
+			entries = append(entries, audit(by, now, "check.read_summary", "check", c.ID, c.ReleaseID, nil))
 		}
 	}
 	if len(entries) == 0 {
@@ -318,43 +321,78 @@ func (d *directDB) auditReads(ctx context.Context, cs []checkDoc) error {
 	return err
 }
 
-// audit is an audit entry of the load's COM.
-func (d *directDB) audit(at time.Time, action, resource, id, releaseID string, changes []changeDoc) auditDoc {
-	return auditDoc{ID: bson.NewObjectID().Hex(), At: at, ActorID: d.comID, ActorName: d.comName, Role: "com",
+// audit is an audit entry of something a COM of the load did.
+func audit(by *com, at time.Time, action, resource, id, releaseID string, changes []changeDoc) auditDoc {
+	return auditDoc{ID: bson.NewObjectID().Hex(), At: at, ActorID: by.id, ActorName: by.name, Role: "com",
 		Action: action, Resource: resource, ResourceID: id, ReleaseID: releaseID, Changes: changes}
 }
 
 // flush copies the pending audit entries of one document to the audit trail and clears
-// them, as the store does after each write.
+// them, as the store does after each write: again when the document gained entries
+// meanwhile (the service's own repairs may write to the direct side's documents too).
 func (d *directDB) flush(ctx context.Context, coll *mongo.Collection, id string) error {
-	var p struct {
-		Pending []auditDoc `bson:"audit_pending"`
-		Seq     int64      `bson:"audit_seq"`
-	}
-	err := coll.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"audit_pending": 1, "audit_seq": 1})).Decode(&p)
-	if err != nil {
-		return err
-	}
-	if len(p.Pending) > 0 {
-		docs := make([]any, len(p.Pending))
-		for i := range p.Pending {
-			docs[i] = p.Pending[i]
+	for range 5 {
+		var p struct {
+			Pending []auditDoc `bson:"audit_pending"`
+			Seq     int64      `bson:"audit_seq"`
 		}
-		if _, err := d.wAudit.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
+		err := coll.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"audit_pending": 1, "audit_seq": 1})).Decode(&p)
+		if err != nil {
+			return err
+		}
+		if len(p.Pending) > 0 {
+			docs := make([]any, len(p.Pending))
+			for i := range p.Pending {
+				docs[i] = p.Pending[i]
+			}
+			_, err := d.wAudit.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+			if err != nil && !mongo.IsDuplicateKeyError(err) {
+				return err
+			}
+		}
+		res, err := coll.UpdateOne(ctx, bson.M{"_id": id, "audit_seq": p.Seq},
+			bson.M{"$set": bson.M{"audit_pending": bson.A{}}, "$unset": bson.M{"audit_dirty": ""}})
+		if err != nil || res.MatchedCount == 1 {
 			return err
 		}
 	}
-	res, err := coll.UpdateOne(ctx, bson.M{"_id": id, "audit_seq": p.Seq},
-		bson.M{"$set": bson.M{"audit_pending": bson.A{}}, "$unset": bson.M{"audit_dirty": ""}})
-	if err == nil && res.MatchedCount != 1 {
-		err = fmt.Errorf("the audit of %s %s changed while it was copied", coll.Name(), id)
+	return fmt.Errorf("the audit of %s %s kept changing while it was copied", coll.Name(), id)
+}
+
+// cleanUp deletes the releases of ids, their checks and the audit entries about them, in
+// the collections the service's and the direct writes went to, and returns how many
+// releases it deleted.
+func (d *directDB) cleanUp(ctx context.Context, ids []string) (int, error) {
+	db := d.checks.Database()
+	colls := []struct {
+		c     *mongo.Collection
+		field string
+	}{{db.Collection("audit"), "release_id"}, {db.Collection("checks"), "release_id"}, {db.Collection("releases"), "_id"}}
+	if d.scratch {
+		colls = append(colls, struct {
+			c     *mongo.Collection
+			field string
+		}{d.wAudit, "release_id"})
 	}
-	return err
+	deleted := 0
+	for i := 0; i < len(ids); i += 500 {
+		in := ids[i:min(i+500, len(ids))]
+		for _, c := range colls {
+			res, err := c.c.DeleteMany(ctx, bson.M{c.field: bson.M{"$in": in}})
+			if err != nil {
+				return deleted, fmt.Errorf("delete from %s: %w", c.c.Name(), err)
+			}
+			if c.c.Name() == "releases" {
+				deleted += int(res.DeletedCount)
+			}
+		}
+	}
+	return deleted, nil
 }
 
 // createRelease creates a release and its two checks with the store's queries.
 func (d *directDB) createRelease(ctx context.Context, w *worker, policeForce, localAuthority string, l *lifecycle) (total, core time.Duration, err error) {
-	rel, cs := releaseDocs(w, policeForce, localAuthority, d.team, d.comID, d.comName)
+	rel, cs := releaseDocs(w, policeForce, localAuthority)
 	start := time.Now()
 	for _, code := range []string{policeForce, localAuthority} {
 		var a agencyDoc
@@ -363,7 +401,7 @@ func (d *directDB) createRelease(ctx context.Context, w *worker, policeForce, lo
 		}
 	}
 	var u userDoc
-	if err := d.users.FindOne(ctx, bson.M{"_id": d.comID}).Decode(&u); err != nil {
+	if err := d.users.FindOne(ctx, bson.M{"_id": w.com.id}).Decode(&u); err != nil {
 		return 0, 0, fmt.Errorf("the COM: %w", err)
 	}
 	t := time.Now()
@@ -404,7 +442,7 @@ var transitions = map[op]struct{ action, from, to string }{
 }
 
 // transition takes the lifecycle's check one step on with the store's queries.
-func (d *directDB) transition(ctx context.Context, o op, l *lifecycle) (total, core time.Duration, err error) {
+func (d *directDB) transition(ctx context.Context, by *com, o op, l *lifecycle) (total, core time.Duration, err error) {
 	t := transitions[o]
 	start := time.Now()
 	var c checkDoc
@@ -420,7 +458,7 @@ func (d *directDB) transition(ctx context.Context, o op, l *lifecycle) (total, c
 	var changes []changeDoc
 	switch o {
 	case opRequestCheck:
-		c.RequestedAt, c.RequestedBy, c.DueDate = &now, d.comID, checks.DateOf(now).AddDays(14).String()
+		c.RequestedAt, c.RequestedBy, c.DueDate = &now, by.id, checks.DateOf(now).AddDays(14).String()
 		changes = []changeDoc{{"status", before.Status, c.Status}, {"requested_at", "", now.Format(time.RFC3339Nano)}, {"due_date", "", c.DueDate}}
 	case opRespondToCheck:
 		c.Response = &responseDoc{Outcome: "information_held", Summary: responseSummary, RespondedAt: now,
@@ -428,7 +466,7 @@ func (d *directDB) transition(ctx context.Context, o op, l *lifecycle) (total, c
 		changes = []changeDoc{{"status", before.Status, c.Status}, {"response.outcome", "", c.Response.Outcome},
 			{"response.summary", "", fmt.Sprintf("(%d characters)", len(responseSummary))}}
 	case opCompleteCheck:
-		c.CompletedAt, c.CompletedBy, c.CompletionNote = &now, d.comID, completionNote
+		c.CompletedAt, c.CompletedBy, c.CompletionNote = &now, by.id, completionNote
 		changes = []changeDoc{{"status", before.Status, c.Status}, {"completed_at", "", now.Format(time.RFC3339Nano)},
 			{"completion_note", "", fmt.Sprintf("(%d characters)", len(completionNote))}}
 	}
@@ -451,12 +489,12 @@ func (d *directDB) transition(ctx context.Context, o op, l *lifecycle) (total, c
 	if c.Response != nil {
 		set["response"] = c.Response
 	}
-	entry := historyDoc{At: now, ActorID: d.comID, ActorName: d.comName, Role: "com", Action: t.action, From: t.from, To: t.to}
-	audit := d.audit(now, "check."+t.action, "check", c.ID, c.ReleaseID, changes)
+	entry := historyDoc{At: now, ActorID: by.id, ActorName: by.name, Role: "com", Action: t.action, From: t.from, To: t.to}
+	pending := audit(by, now, "check."+t.action, "check", c.ID, c.ReleaseID, changes)
 	update := bson.M{
 		"$set":  set,
 		"$inc":  bson.M{"version": 1, "audit_seq": 1},
-		"$push": bson.M{"history": entry, "audit_pending": bson.M{"$each": bson.A{audit}}},
+		"$push": bson.M{"history": entry, "audit_pending": bson.M{"$each": bson.A{pending}}},
 	}
 	var out checkDoc
 	err = d.wChecks.FindOneAndUpdate(ctx, bson.M{"_id": c.ID, "version": c.Version}, update,
@@ -472,7 +510,7 @@ func (d *directDB) transition(ctx context.Context, o op, l *lifecycle) (total, c
 		return 0, 0, err
 	}
 	if o != opRespondToCheck {
-		if err := d.auditReads(ctx, []checkDoc{out}); err != nil {
+		if err := d.auditReads(ctx, by, []checkDoc{out}); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -483,7 +521,8 @@ func (d *directDB) transition(ctx context.Context, o op, l *lifecycle) (total, c
 // releaseDocs makes a release and its two checks as the store writes them when the
 // service creates a release: each with its pending audit entry, the release marked pending
 // its sync.
-func releaseDocs(w *worker, policeForce, localAuthority, team, comID, comName string) (releaseDoc, []checkDoc) {
+func releaseDocs(w *worker, policeForce, localAuthority string) (releaseDoc, []checkDoc) {
+	team, comID, comName := w.com.team, w.com.id, w.com.name
 	in := newRelease(w.rng, policeForce, localAuthority)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	id := bson.NewObjectID().Hex()

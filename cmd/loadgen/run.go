@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,8 @@ service's peak RSS.
 It needs the tokens of a COM and of a police liaison: with --safeguarding it creates both
 by running that binary's "users add" on the service's database; or give them with
 --com-token and --liaison-token (or LOADGEN_COM_TOKEN and LOADGEN_LIAISON_TOKEN).
+--com-token may list several COMs' tokens, comma-separated (COMs of different teams, say):
+the clients take them in turn, each listing, reading and writing its own team's checks.
 
 Start the service without its per-user rate limit, or most requests are answered 429:
   SAFEGUARDING_RATE_LIMIT=0 safeguarding serve
@@ -57,6 +60,7 @@ type settings struct {
 	database     string
 	pid          int
 	json         bool
+	cleanUp      bool
 }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
@@ -80,7 +84,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.IntVar(&o.rounds, "rounds", 4, "rounds of a service phase then a direct phase, to interleave the two")
 	mixFlag := fs.String("mix", defaultMix.String(), "weights of reads of one check, lists of checks, and writes")
 	fs.StringVar(&o.binary, "safeguarding", "", "the service's binary, to create the COM and the liaison with its 'users add'")
-	fs.StringVar(&o.comToken, "com-token", getenv("LOADGEN_COM_TOKEN"), "a COM's bearer token (instead of --safeguarding) [LOADGEN_COM_TOKEN]")
+	fs.StringVar(&o.comToken, "com-token", getenv("LOADGEN_COM_TOKEN"), "a COM's bearer token, or several comma-separated (instead of --safeguarding) [LOADGEN_COM_TOKEN]")
 	fs.StringVar(&o.liaisonToken, "liaison-token", getenv("LOADGEN_LIAISON_TOKEN"), "a police liaison's bearer token (instead of --safeguarding) [LOADGEN_LIAISON_TOKEN]")
 	fs.StringVar(&o.team, "team", "N07-T1", "team of the COM that --safeguarding creates")
 	fs.StringVar(&o.policeForce, "police-force", "E23000001", "agency of the liaison that --safeguarding creates (the releases' police force)")
@@ -90,6 +94,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.StringVar(&o.database, "mongodb-database", orDefault("MONGODB_DATABASE", "safeguarding"), "database name [MONGODB_DATABASE]")
 	fs.IntVar(&o.pid, "pid", 0, "the service's process id, for its peak RSS (default: the process listening on --url's port)")
 	fs.BoolVar(&o.json, "json", false, "write the report as JSON")
+	fs.BoolVar(&o.cleanUp, "clean-up", false, "delete the releases the run created (both sides), with their checks and audit entries, at the end: so that runs one after the other find the same data")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
@@ -153,7 +158,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	db, err := openDirect(ctx, o, tokens)
+	db, err := openDirect(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -165,8 +170,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 
-	g := &generator{o: o, api: api, db: db, users: tokens, pool: &pool{}}
-	if err := g.fillPool(ctx); err != nil {
+	g := &generator{o: o, api: api, db: db, users: tokens, created: &pool{}}
+	if err := g.fillPools(ctx); err != nil {
 		return err
 	}
 
@@ -206,6 +211,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := db.dropScratch(context.WithoutCancel(ctx)); err != nil {
 		progress("could not drop the scratch collections: %v", err)
 	}
+	if o.cleanUp {
+		n, err := db.cleanUp(context.WithoutCancel(ctx), g.created.all())
+		if err != nil {
+			return fmt.Errorf("clean up: %w", err)
+		}
+		progress("deleted the %d releases the run created, with their checks and audit entries", n)
+	}
 
 	var totals [numSides]SideTotals
 	rep.Operations, rep.Writes, totals = summarise(rec, elapsed)
@@ -235,12 +247,14 @@ type generator struct {
 	api   *apiClient
 	db    *directDB
 	users users
-	pool  *pool
+	// created holds the ids of the releases the run created, on both sides.
+	created *pool
 }
 
 // worker is one client: its random numbers and where it is in a release's life, on each
 // side.
 type worker struct {
+	com  *com // whose token and team the client uses
 	rng  *rand.Rand
 	life [numSides]lifecycle
 	rec  recorder
@@ -251,7 +265,8 @@ func (g *generator) load(ctx context.Context, progress func(string, ...any)) (*r
 	workers := make([]*worker, g.o.clients)
 	seed := uint64(time.Now().UnixNano())
 	for i := range workers {
-		workers[i] = &worker{rng: rand.New(rand.NewPCG(seed, uint64(i))), life: [numSides]lifecycle{newLifecycle(), newLifecycle()}}
+		workers[i] = &worker{com: g.users.coms[i%len(g.users.coms)], rng: rand.New(rand.NewPCG(seed, uint64(i))),
+			life: [numSides]lifecycle{newLifecycle(), newLifecycle()}}
 	}
 	var elapsed [numSides]time.Duration
 	start := time.Now()
@@ -334,8 +349,8 @@ func (g *generator) phase(ctx context.Context, s side, workers []*worker, budget
 	return int(min(taken.Load(), int64(budget))), time.Since(start)
 }
 
-// pool is the ids of checks a "get check" may read: those listed at the start and those
-// created since.
+// pool is a set of ids shared by the clients: the checks a "get check" may read (those listed
+// at the start and those created since), or the releases created.
 type pool struct {
 	mu  sync.Mutex
 	ids []string
@@ -354,6 +369,12 @@ func (p *pool) pick(r *rand.Rand) string {
 		return ""
 	}
 	return p.ids[r.IntN(len(p.ids))]
+}
+
+func (p *pool) all() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.ids)
 }
 
 func (p *pool) len() int {

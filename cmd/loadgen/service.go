@@ -107,29 +107,45 @@ func (c *apiClient) me(ctx context.Context, token string) (me, error) {
 	return m, json.Unmarshal(raw, &m)
 }
 
-// users are the two people of the load: a COM who records releases, requests checks and
-// completes them, and a police liaison who answers them.
+// users are the people of the load: COMs who record releases, request checks and complete
+// them (one or several, each in its team: the clients take them in turn), and a police
+// liaison who answers them.
 type users struct {
-	com, liaison   string // bearer tokens
-	team           string // the COM's team
-	comID, comName string // the COM
-	policeForce    string // the liaison's agency
+	coms        []*com
+	liaison     string // bearer token
+	policeForce string // the liaison's agency
+}
+
+// com is one COM of the load, and the checks it may read.
+type com struct {
+	token    string
+	team     string
+	id, name string
+	pool     *pool // the checks of its team a "get check" may read
 }
 
 // setUpUsers takes the tokens given, or creates a COM and a liaison with the service
 // binary's "users add", and checks both with GET /api/v1/me.
 func setUpUsers(ctx context.Context, o settings, api *apiClient, progress func(string, ...any)) (users, error) {
-	u := users{com: o.comToken, liaison: o.liaisonToken}
-	if u.com == "" || u.liaison == "" {
+	u := users{liaison: o.liaisonToken}
+	var tokens []string
+	for _, t := range strings.Split(o.comToken, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			tokens = append(tokens, t)
+		}
+	}
+	if len(tokens) == 0 || u.liaison == "" {
 		stamp := fmt.Sprintf("%d", time.Now().UnixNano())
-		var err error
-		if u.com == "" {
+		if len(tokens) == 0 {
 			progress("creating a COM in team %s with %s users add", o.team, o.binary)
-			if u.com, err = usersAdd(ctx, o, "--role", "com", "--team", o.team,
-				"--name", "Load Test COM", "--email", "loadgen-com-"+stamp+"@probation.example.org"); err != nil {
+			t, err := usersAdd(ctx, o, "--role", "com", "--team", o.team,
+				"--name", "Load Test COM", "--email", "loadgen-com-"+stamp+"@probation.example.org")
+			if err != nil {
 				return u, err
 			}
+			tokens = []string{t}
 		}
+		var err error
 		if u.liaison == "" {
 			progress("creating a liaison of agency %s with %s users add", o.policeForce, o.binary)
 			if u.liaison, err = usersAdd(ctx, o, "--role", "liaison", "--agency", o.policeForce,
@@ -138,12 +154,15 @@ func setUpUsers(ctx context.Context, o settings, api *apiClient, progress func(s
 			}
 		}
 	}
-	com, err := api.me(ctx, u.com)
-	if err != nil {
-		return u, fmt.Errorf("the COM's token: %w", err)
-	}
-	if com.Role != "com" || com.Team == "" {
-		return u, fmt.Errorf("the COM's token belongs to a %s, not a COM with a team", com.Role)
+	for i, t := range tokens {
+		m, err := api.me(ctx, t)
+		if err != nil {
+			return u, fmt.Errorf("the token of COM %d: %w", i+1, err)
+		}
+		if m.Role != "com" || m.Team == "" {
+			return u, fmt.Errorf("the token of COM %d belongs to a %s, not a COM with a team", i+1, m.Role)
+		}
+		u.coms = append(u.coms, &com{token: t, team: m.Team, id: m.ID, name: m.Name, pool: &pool{}})
 	}
 	liaison, err := api.me(ctx, u.liaison)
 	if err != nil {
@@ -152,7 +171,7 @@ func setUpUsers(ctx context.Context, o settings, api *apiClient, progress func(s
 	if liaison.Role != "liaison" || liaison.Agency == "" {
 		return u, fmt.Errorf("the liaison's token belongs to a %s, not a liaison of an agency", liaison.Role)
 	}
-	u.team, u.comID, u.comName, u.policeForce = com.Team, com.ID, com.Name, liaison.Agency
+	u.policeForce = liaison.Agency
 	return u, nil
 }
 
@@ -178,12 +197,21 @@ func usersAdd(ctx context.Context, o settings, args ...string) (string, error) {
 	return token, nil
 }
 
-// fillPool lists the checks the COM sees, for the first reads of one check, and creates a
-// release when there is none.
-func (g *generator) fillPool(ctx context.Context) error {
-	_, raw, err := g.api.do(ctx, http.MethodGet, "/api/v1/checks?limit=200", g.users.com, nil, http.StatusOK)
+// fillPools lists the checks each COM sees, for the first reads of one check, and creates a
+// release for a COM that sees none.
+func (g *generator) fillPools(ctx context.Context) error {
+	for _, c := range g.users.coms {
+		if err := g.fillPool(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *generator) fillPool(ctx context.Context, c *com) error {
+	_, raw, err := g.api.do(ctx, http.MethodGet, "/api/v1/checks?limit=200", c.token, nil, http.StatusOK)
 	if err != nil {
-		return fmt.Errorf("list the COM's checks: %w", err)
+		return fmt.Errorf("list the checks of the COM of %s: %w", c.team, err)
 	}
 	var page struct {
 		Items []struct {
@@ -194,10 +222,10 @@ func (g *generator) fillPool(ctx context.Context) error {
 		return fmt.Errorf("list the COM's checks: %w", err)
 	}
 	for _, it := range page.Items {
-		g.pool.add(it.ID)
+		c.pool.add(it.ID)
 	}
-	if g.pool.len() == 0 {
-		w := &worker{rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))}
+	if c.pool.len() == 0 {
+		w := &worker{rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0)), com: c}
 		l := newLifecycle()
 		if _, err := g.serviceOp(ctx, w, opCreateRelease, &l); err != nil {
 			return fmt.Errorf("create a first release: %w", err)
@@ -208,10 +236,10 @@ func (g *generator) fillPool(ctx context.Context) error {
 
 // serviceOp does one operation through the API and returns how long the request took.
 func (g *generator) serviceOp(ctx context.Context, w *worker, o op, l *lifecycle) (time.Duration, error) {
-	com, liaison := g.users.com, g.users.liaison
+	com, liaison := w.com.token, g.users.liaison
 	switch o {
 	case opGetCheck:
-		took, _, err := g.api.do(ctx, http.MethodGet, "/api/v1/checks/"+g.pool.pick(w.rng), com, nil, http.StatusOK)
+		took, _, err := g.api.do(ctx, http.MethodGet, "/api/v1/checks/"+w.com.pool.pick(w.rng), com, nil, http.StatusOK)
 		return took, err
 	case opListChecks:
 		took, _, err := g.api.do(ctx, http.MethodGet, "/api/v1/checks", com, nil, http.StatusOK)
@@ -233,8 +261,9 @@ func (g *generator) serviceOp(ctx context.Context, w *worker, o op, l *lifecycle
 			return 0, fmt.Errorf("the new release: %w", err)
 		}
 		l.releaseID, l.checkID = r.ID, ""
+		g.created.add(r.ID)
 		for _, c := range r.Checks {
-			g.pool.add(c.ID)
+			w.com.pool.add(c.ID)
 			if c.Type == "domestic_abuse" {
 				l.checkID = c.ID
 			}
