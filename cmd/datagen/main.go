@@ -64,6 +64,7 @@ type settings struct {
 	tokens        string
 	drop          bool
 	indexesFirst  bool
+	prepareOnly   bool
 }
 
 // sizes are the data sets of the benchmarks: checks, teams, years before today (and
@@ -108,6 +109,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	todayFlag := fs.String("today", "", "the day the data stands at, YYYY-MM-DD (default: today in London)")
 	fs.StringVar(&o.tokens, "tokens", "datagen-tokens.txt", "file to write the tokens of an admin, one COM a team and a police liaison to (owner-only)")
 	fs.BoolVar(&o.drop, "drop", false, "drop the database first")
+	fs.BoolVar(&o.prepareOnly, "prepare-only", false, "write nothing: only create the indexes the service needs on the database as it is (after they were dropped, say), with a longer timeout than serve's 10 s a call")
 	fs.BoolVar(&o.indexesFirst, "indexes-first", false, "create the indexes before writing the data (default: after, which is faster)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -143,6 +145,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		return o, errors.New("give --mongodb-uri (or MONGODB_URI): datagen fills a real engine, not the embedded database")
 	case o.database == "":
 		return o, errors.New("give --mongodb-database: the database to fill")
+	case o.prepareOnly:
 	case o.checks < 2 || o.teams < 1 || o.years < 1:
 		return o, errors.New("give --size, or --checks (at least 2), --teams and --years (at least 1)")
 	case o.ahead < 1 || o.ahead >= 365*o.years:
@@ -176,12 +179,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("the database does not answer: %w", err)
 	}
 	db := client.Database(o.database)
+	if o.prepareOnly {
+		o.drop, o.indexesFirst = false, true
+	}
 	if o.drop {
 		progress("dropping database %s", o.database)
 		if err := db.Drop(ctx); err != nil {
 			return fmt.Errorf("drop %s: %w", o.database, err)
 		}
-	} else if n, err := db.Collection("checks").EstimatedDocumentCount(ctx); err == nil && n > 0 {
+	} else if n, err := db.Collection("checks").EstimatedDocumentCount(ctx); err == nil && n > 0 && !o.prepareOnly {
 		return fmt.Errorf("database %s already holds %d checks: choose another --mongodb-database, or --drop it", o.database, n)
 	}
 
@@ -206,8 +212,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if o.indexesFirst {
 		progress("preparing %s: indexes and the agency directory", o.database)
+		t := time.Now()
 		if err := prepare(); err != nil {
 			return err
+		}
+		if o.prepareOnly {
+			progress("prepared in %.1f s", time.Since(t).Seconds())
+			return nil
 		}
 	} else {
 		// Only the directory now: the indexes are built once the data is in, which is
