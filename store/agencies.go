@@ -92,7 +92,7 @@ func (s *Store) UpdateAgency(ctx context.Context, a checks.Agency, audit ...chec
 	if err != nil {
 		return checks.Agency{}, stale(err)
 	}
-	s.flushAfter(ctx, checks.ResourceAgency, a.Code, audit)
+	s.flushAfter(ctx, checks.ResourceAgency, a.Code, audit, d.AuditPending, d.AuditSeq)
 	return d.toAgency(), nil
 }
 

@@ -108,15 +108,41 @@ func (s *Store) audited() map[string]*mongo.Collection {
 }
 
 // flushAfter copies the audit entries a write just stored on a document to the audit
-// collection. A failure is logged, not returned: the write stands, its entries are safe on
-// the document, and a later flush copies them.
-func (s *Store) flushAfter(ctx context.Context, resource, id string, entries []checks.AuditEntry) {
+// collection. pending and seq are the document's pending entries and audit sequence as the
+// write left them (from the document it returned, or the one it inserted), so the copy needs
+// no read: insert them, then clear them if nothing was pushed since (else flush reads the
+// document and starts again). Without them (nil), flush reads the document first. A failure
+// is logged, not returned: the write stands, its entries are safe on the document, and a
+// later flush copies them.
+func (s *Store) flushAfter(ctx context.Context, resource, id string, entries []checks.AuditEntry, pending []auditDoc, seq int64) {
 	if len(entries) == 0 {
 		return
 	}
-	if err := s.flush(ctx, s.audited()[resource], id); err != nil {
+	coll := s.audited()[resource]
+	err := s.copyPending(ctx, coll, id, pending, seq)
+	if err != nil {
 		s.log.WarnContext(ctx, "audit entries left pending; a later flush copies them", "resource", resource, "id", id, "error", err)
 	}
+}
+
+// copyPending copies pending (the document's entries at audit_seq seq) and clears them from
+// the document, or flushes it from a fresh read when they are not known or have changed.
+func (s *Store) copyPending(ctx context.Context, coll *mongo.Collection, id string, pending []auditDoc, seq int64) error {
+	if pending == nil {
+		return s.flush(ctx, coll, id)
+	}
+	if err := insertMany(ctx, s.audit, pending); err != nil {
+		return err
+	}
+	res, err := coll.UpdateOne(ctx, bson.M{"_id": id, "audit_seq": seq},
+		bson.M{"$set": bson.M{"audit_pending": bson.A{}}, "$unset": bson.M{"audit_dirty": ""}})
+	if err != nil {
+		return dbError(err)
+	}
+	if res.MatchedCount == 0 {
+		return s.flush(ctx, coll, id)
+	}
+	return nil
 }
 
 // flushRetries bounds how often a flush starts again when the document gained entries while

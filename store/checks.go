@@ -149,7 +149,7 @@ func (s *Store) InsertCheck(ctx context.Context, c checks.Check, audit ...checks
 	if _, err := s.checks.InsertOne(ctx, d); err != nil {
 		return dbError(err)
 	}
-	s.flushAfter(ctx, checks.ResourceCheck, c.ID, audit)
+	s.flushAfter(ctx, checks.ResourceCheck, c.ID, audit, d.AuditPending, d.AuditSeq)
 	return nil
 }
 
@@ -192,7 +192,7 @@ func (s *Store) UpdateCheck(ctx context.Context, c checks.Check, entry *checks.H
 	if err != nil {
 		return checks.Check{}, stale(err)
 	}
-	s.flushAfter(ctx, checks.ResourceCheck, c.ID, audit)
+	s.flushAfter(ctx, checks.ResourceCheck, c.ID, audit, out.AuditPending, out.AuditSeq)
 	return out.toCheck(), nil
 }
 

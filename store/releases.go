@@ -101,7 +101,7 @@ func (s *Store) InsertRelease(ctx context.Context, r checks.Release, audit ...ch
 	if _, err := s.releases.InsertOne(ctx, d); err != nil {
 		return dbError(err)
 	}
-	s.flushAfter(ctx, checks.ResourceRelease, r.ID, audit)
+	s.flushAfter(ctx, checks.ResourceRelease, r.ID, audit, d.AuditPending, d.AuditSeq)
 	return nil
 }
 
@@ -134,7 +134,7 @@ func (s *Store) UpdateRelease(ctx context.Context, r checks.Release, audit ...ch
 	if err != nil {
 		return checks.Release{}, stale(err)
 	}
-	s.flushAfter(ctx, checks.ResourceRelease, r.ID, audit)
+	s.flushAfter(ctx, checks.ResourceRelease, r.ID, audit, out.AuditPending, out.AuditSeq)
 	return out.toRelease(), nil
 }
 

@@ -32,7 +32,7 @@ func (s *Store) InsertSession(ctx context.Context, sess checks.Session, audit ..
 	if _, err := s.sessions.InsertOne(ctx, d); err != nil {
 		return dbError(err)
 	}
-	s.flushAfter(ctx, checks.ResourceSession, sess.ID, audit)
+	s.flushAfter(ctx, checks.ResourceSession, sess.ID, audit, d.AuditPending, d.AuditSeq)
 	return nil
 }
 

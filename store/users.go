@@ -64,7 +64,7 @@ func (s *Store) InsertUser(ctx context.Context, u checks.User, audit ...checks.A
 	if _, err := s.users.InsertOne(ctx, d); err != nil {
 		return dbError(err)
 	}
-	s.flushAfter(ctx, checks.ResourceUser, u.ID, audit)
+	s.flushAfter(ctx, checks.ResourceUser, u.ID, audit, d.AuditPending, d.AuditSeq)
 	return nil
 }
 
@@ -103,7 +103,7 @@ func (s *Store) SetUserActive(ctx context.Context, id string, active bool, audit
 	if err != nil {
 		return checks.User{}, dbError(err)
 	}
-	s.flushAfter(ctx, checks.ResourceUser, id, audit)
+	s.flushAfter(ctx, checks.ResourceUser, id, audit, d.AuditPending, d.AuditSeq)
 	return d.toUser(), nil
 }
 
@@ -114,7 +114,7 @@ func (s *Store) InsertToken(ctx context.Context, t checks.Token, audit ...checks
 	if _, err := s.tokens.InsertOne(ctx, d); err != nil {
 		return dbError(err)
 	}
-	s.flushAfter(ctx, checks.ResourceToken, t.ID, audit)
+	s.flushAfter(ctx, checks.ResourceToken, t.ID, audit, d.AuditPending, d.AuditSeq)
 	return nil
 }
 
@@ -136,7 +136,7 @@ func (s *Store) RevokeToken(ctx context.Context, hash string, at time.Time, audi
 		return checks.Token{}, dbError(err)
 	}
 	if res.ModifiedCount == 1 {
-		s.flushAfter(ctx, checks.ResourceToken, hash, audit)
+		s.flushAfter(ctx, checks.ResourceToken, hash, audit, nil, 0)
 	}
 	return s.Token(ctx, hash)
 }
