@@ -122,7 +122,7 @@ func BenchmarkEscalationRun(b *testing.B) {
 			for b.Loop() {
 				start := time.Now()
 				seen := 0
-				if err := f.st.OpenChecks(ctx, f.open, func(checks.Check) error { seen++; return nil }); err != nil || seen != n {
+				if err := f.st.OpenChecks(ctx, f.open, time.Time{}, func(checks.Check) error { seen++; return nil }); err != nil || seen != n {
 					b.Fatalf("baseline read %d checks (%v), want %d", seen, err, n)
 				}
 				scan += time.Since(start)

@@ -8,6 +8,8 @@
 package notify
 
 import (
+	"slices"
+
 	"github.com/probation/safeguarding/checks"
 )
 
@@ -136,6 +138,27 @@ func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rul
 			continue
 		}
 		out = append(out, r)
+	}
+	return out
+}
+
+// statusesFor lists the statuses a check may be in for one of the rules to be due.
+func statusesFor(rules map[Rule]bool) []checks.Status {
+	only := map[Rule][]checks.Status{
+		RequestNotice: {checks.StatusRequested}, ResponseNotice: {checks.StatusResponded},
+		RequestReminder: {checks.StatusRequired}, RequestOverdue: {checks.StatusRequired},
+		ResponseReminder: {checks.StatusRequested}, ResponseOverdue: {checks.StatusRequested},
+		ResponseEscalated: {checks.StatusRequested},
+	}
+	var out []checks.Status
+	for _, st := range []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded} {
+		for r := range rules {
+			ss, ok := only[r]
+			if rules[r] && (!ok || slices.Contains(ss, st)) {
+				out = append(out, st)
+				break
+			}
+		}
 	}
 	return out
 }

@@ -15,7 +15,9 @@ import (
 
 // checkSource is what a run needs of the checks store.
 type checkSource interface {
-	OpenChecks(ctx context.Context, statuses []checks.Status, fn func(checks.Check) error) error
+	// OpenChecks streams the checks in one of the statuses (changed since a time, when not
+	// zero) to fn.
+	OpenChecks(ctx context.Context, statuses []checks.Status, changedSince time.Time, fn func(checks.Check) error) error
 	MarkEscalation(ctx context.Context, checkID, rule string, e checks.Escalation) (bool, error)
 	// Lease takes the named lease for holder until until, if it is free at now or already
 	// holder's; EndLease gives it up.
@@ -75,6 +77,10 @@ type RunOptions struct {
 	DryRun bool
 	// Rules limits the run to these rules (nil: every rule).
 	Rules map[Rule]bool
+	// ChangedSince limits the run to the checks changed since then (zero: every open check).
+	// The notice sweep looks at the last hour's changes only; the daily run, and the sweep at
+	// start-up, at every open check, so that nothing a pause missed is left behind.
+	ChangedSince time.Time
 }
 
 // Plan is what a run decided: which rung for which check to whom, and the emails.
@@ -167,7 +173,7 @@ func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
 
 	book := newAddressBook(e.directory)
 	var dues []due
-	err := e.selectOpen(ctx, func(c checks.Check) error {
+	err := e.selectOpen(ctx, opts, func(c checks.Check) error {
 		plan.Checked++
 		for _, it := range e.decide(c, today, opts.Rules) {
 			d, err := e.address(ctx, book, c, it)
@@ -236,9 +242,14 @@ func (e *Escalator) turn(ctx context.Context) (func(), error) {
 	}
 }
 
-// selectOpen is the select stage: every check still open, streamed.
-func (e *Escalator) selectOpen(ctx context.Context, fn func(checks.Check) error) error {
-	return e.checks.OpenChecks(ctx, []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}, fn)
+// selectOpen is the select stage: the checks still open, streamed; only those in a status
+// some rule of the run can be due for, and changed since opts.ChangedSince when it is set.
+func (e *Escalator) selectOpen(ctx context.Context, opts RunOptions, fn func(checks.Check) error) error {
+	statuses := []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}
+	if opts.Rules != nil {
+		statuses = statusesFor(opts.Rules)
+	}
+	return e.checks.OpenChecks(ctx, statuses, opts.ChangedSince, fn)
 }
 
 // decide is the decide stage: the digest items of the rungs due for c on today (only those

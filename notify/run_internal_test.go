@@ -142,3 +142,24 @@ func TestGroupMakesOneDigestPerRecipientMostUrgentFirstLeavingOutWhatIsQueued(t 
 		t.Errorf("the manager's digest holds %v, want only check b (c is already queued)", got[1].digest.Items)
 	}
 }
+
+func TestARunReadsOnlyTheStatusesItsRulesCanBeDueFor(t *testing.T) {
+	tests := []struct {
+		name  string
+		rules map[Rule]bool
+		want  []checks.Status
+	}{
+		{"the notices need requested and answered checks", NoticeRules(), []checks.Status{checks.StatusRequested, checks.StatusResponded}},
+		{"the request reminder needs checks not yet requested", map[Rule]bool{RequestReminder: true}, []checks.Status{checks.StatusRequired}},
+		{"release imminent needs every open check", map[Rule]bool{ReleaseImminent: true},
+			[]checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}},
+		{"a rule switched off reads nothing for it", map[Rule]bool{RequestReminder: false, ResponseNotice: true}, []checks.Status{checks.StatusResponded}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := statusesFor(tt.rules); !slices.Equal(got, tt.want) {
+				t.Errorf("statusesFor = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

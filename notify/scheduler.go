@@ -174,11 +174,17 @@ func (s *Scheduler) daily(ctx context.Context) {
 
 // notices sends the request and response notices, every few seconds.
 func (s *Scheduler) notices(ctx context.Context) {
-	if plan, ok := s.run(ctx, RunOptions{Rules: NoticeRules()}, false); ok && len(plan.Items) > 0 {
+	// The last hour's changes: a request or an answer is noticed within seconds, and what a
+	// longer pause missed the next daily run (or the sweep at start-up) sends.
+	opts := RunOptions{Rules: NoticeRules(), ChangedSince: s.clock.Now().Add(-noticeWindow)}
+	if plan, ok := s.run(ctx, opts, false); ok && len(plan.Items) > 0 {
 		items, emails, undeliverable := plan.Counts()
 		s.log.Info("notices queued", "escalations", items, "emails", emails, "undeliverable", undeliverable)
 	}
 }
+
+// noticeWindow is how far back the notice sweep looks for requests and answers.
+const noticeWindow = time.Hour
 
 // run runs the ladder, one run at a time in this process: the daily run waits for a notice
 // sweep under way (it must not be lost for a day), a notice sweep gives way to any run (the

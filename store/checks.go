@@ -296,8 +296,14 @@ func (s *Store) ChecksOfReleases(ctx context.Context, releases []checks.Release)
 
 // OpenChecks streams every check in one of the statuses to fn, without loading them all at
 // once. It stops at the first error fn returns.
-func (s *Store) OpenChecks(ctx context.Context, statuses []checks.Status, fn func(checks.Check) error) error {
-	return s.streamChecks(ctx, bson.M{"status": bson.M{"$in": statusList(statuses)}}, fn)
+// When changedSince is not zero, only checks changed since then are streamed (the index on
+// updated_at selects them).
+func (s *Store) OpenChecks(ctx context.Context, statuses []checks.Status, changedSince time.Time, fn func(checks.Check) error) error {
+	f := bson.M{"status": bson.M{"$in": statusList(statuses)}}
+	if !changedSince.IsZero() {
+		f["updated_at"] = bson.M{"$gte": changedSince}
+	}
+	return s.streamChecks(ctx, f, fn)
 }
 
 func statusList(statuses []checks.Status) bson.A {

@@ -183,7 +183,10 @@ func TestEveryHotPathQueryIsAnsweredFromAnIndex(t *testing.T) {
 		run  func() error
 	}{
 		{"the escalation run and the notice sweep read the open checks", func() error {
-			return s.OpenChecks(ctx, []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}, func(checks.Check) error { return nil })
+			return s.OpenChecks(ctx, []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}, time.Time{}, func(checks.Check) error { return nil })
+		}},
+		{"the notice sweep reads the open checks changed in the last hour", func() error {
+			return s.OpenChecks(ctx, []checks.Status{checks.StatusRequested, checks.StatusResponded}, now.Add(-time.Hour), func(checks.Check) error { return nil })
 		}},
 		{"a COM lists its team's checks", func() error {
 			return page(s.FindChecks(ctx, checks.CheckQuery{Scope: checks.ScopeOf(com), ReleaseFrom: window, Today: today, Limit: 50}))

@@ -77,6 +77,7 @@ func (s *Store) indexes() map[*mongo.Collection][]mongo.IndexModel {
 			{Keys: keys("agency", "release_date", "_id")},
 			{Keys: keys("status", "release_date")},
 			{Keys: keys("requested_at")},
+			{Keys: keys("updated_at")},
 			{Keys: keys("audit_dirty")},
 		},
 		s.users: {
