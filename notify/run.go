@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/probation/safeguarding/checks"
@@ -337,10 +338,13 @@ func group(dues []due, queued map[string]map[string]bool) []grouped {
 
 // record is the record stage: every email is queued, so it writes on each check that its
 // rung fired. A crash before this point re-records them next time without queueing
-// anything new. The plan lists the most urgent rungs first.
+// anything new. The writes go several at a time (each is still its own single-document
+// conditional update, so of several replicas one records each rung): one after another, a
+// heavy day's eleven thousand rungs took 27 s on the real engine. The plan lists the most
+// urgent rungs first.
 func (e *Escalator) record(ctx context.Context, dues []due, asOf, now time.Time, dryRun bool) ([]PlanItem, error) {
-	out := []PlanItem{}
-	for _, d := range dues {
+	out := make([]PlanItem, len(dues))
+	for i, d := range dues {
 		pi := PlanItem{CheckID: d.check.ID, CRN: d.check.CRN, Type: d.check.Type, Agency: d.check.Agency, Rule: d.item.Rule}
 		for _, t := range d.targets {
 			if t.to != "" {
@@ -349,24 +353,39 @@ func (e *Escalator) record(ctx context.Context, dues []due, asOf, now time.Time,
 				pi.Undeliverable = append(pi.Undeliverable, t.missing)
 			}
 		}
-		if !dryRun {
-			rec := checks.Escalation{At: now, AsOf: asOf, To: pi.To, Undeliverable: pi.Undeliverable}
-			if pi.To == nil {
-				rec.To = []string{}
-			}
-			var err error
-			if pi.Recorded, err = e.checks.MarkEscalation(ctx, d.check.ID, string(d.item.Rule), rec); err != nil {
-				return out, fmt.Errorf("record escalation: %w", err)
-			}
-			if pi.Recorded {
-				e.Observe.Recorded(d.item.Rule)
-			}
+		out[i] = pi
+	}
+	if !dryRun {
+		var wg sync.WaitGroup
+		errs := make([]error, len(dues))
+		slots := make(chan struct{}, recordAtOnce)
+		for i := range out {
+			slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				pi := &out[i]
+				rec := checks.Escalation{At: now, AsOf: asOf, To: pi.To, Undeliverable: pi.Undeliverable}
+				if rec.To == nil {
+					rec.To = []string{}
+				}
+				pi.Recorded, errs[i] = e.checks.MarkEscalation(ctx, pi.CheckID, string(pi.Rule), rec)
+				if pi.Recorded {
+					e.Observe.Recorded(pi.Rule)
+				}
+			}()
 		}
-		out = append(out, pi)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return out, fmt.Errorf("record escalation: %w", err)
+		}
 	}
 	slices.SortStableFunc(out, func(a, b PlanItem) int { return rungOf(b.Rule).urgency - rungOf(a.Rule).urgency })
 	return out, nil
 }
+
+// recordAtOnce is how many escalation records a run writes at once.
+const recordAtOnce = 8
 
 // address is the address stage: the recipients of one rung, each once.
 func (e *Escalator) address(ctx context.Context, book *addressBook, c checks.Check, it Item) (due, error) {
