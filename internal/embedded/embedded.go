@@ -1,9 +1,12 @@
 // Package embedded runs the default database: FerretDB v1 on SQLite files under the data
-// directory, inside this process, reachable only through a Unix socket in that directory.
+// directory, inside this process, reachable only through a Unix socket: in that directory, or,
+// when its path is too long for a socket's, in an owner-only directory of its own under the
+// system's temporary directory. Never on TCP: the server does not authenticate, and any local
+// user may connect to a port on 127.0.0.1.
 //
 // FerretDB v1 caches collection metadata per process, so two processes must never open the
 // same files. Open therefore first looks for a server another process already runs on the
-// directory (its address is advertised in a file next to the socket) and starts its own only
+// directory (its address is advertised in a file in the directory) and starts its own only
 // when it can take the directory's lock.
 package embedded
 
@@ -31,6 +34,10 @@ const (
 	lockName   = "mongodb.lock"
 	filesName  = "db"
 
+	// socketDirPrefix begins the name of a directory made for the socket under the system's
+	// temporary directory.
+	socketDirPrefix = "safeguarding-db-"
+
 	// maxSocketPath keeps the socket path under the limit of sockaddr_un on Linux (108 bytes)
 	// and macOS (104 bytes).
 	maxSocketPath = 100
@@ -51,6 +58,9 @@ type Server struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	lock   *os.File
+	// socketDir is the directory made for the socket, removed on Close; empty when the
+	// socket is in Dir.
+	socketDir string
 }
 
 // Open returns the embedded server of dir, joining one that another process runs there or
@@ -64,8 +74,8 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*Server, error)
 	if err := os.MkdirAll(filepath.Join(abs, filesName), 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	// The socket inside is the only protection of the data: keep the directory owner-only
-	// even when it existed before.
+	// The directory keeps others from the database's files (and from its socket, when it is
+	// inside): keep it owner-only even when it existed before.
 	if err := os.Chmod(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("restrict data directory: %w", err)
 	}
@@ -83,15 +93,10 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*Server, error)
 			return nil, err
 		}
 		if locked {
-			s, err := start(ctx, abs, lock, logger)
-			if err != nil {
-				_ = lock.Close()
-				return nil, err
-			}
-			return s, nil
+			return start(ctx, abs, lock, logger)
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("another process holds the database in %s but does not answer on %s", abs, filepath.Join(abs, socketName))
+			return nil, fmt.Errorf("another process holds the database in %s but does not answer on the socket it advertises in %s", abs, filepath.Join(abs, addrName))
 		}
 		select {
 		case <-ctx.Done():
@@ -110,24 +115,34 @@ func (s *Server) Close() error {
 	<-s.done
 	_ = os.Remove(filepath.Join(s.Dir, addrName))
 	_ = os.Remove(filepath.Join(s.Dir, socketName))
+	if s.socketDir != "" {
+		_ = os.RemoveAll(s.socketDir)
+	}
 	return s.lock.Close() // closing the file releases the lock
 }
 
+// start runs the server of dir in this process. It is called with the directory's lock held,
+// and releases it when it fails.
 func start(ctx context.Context, dir string, lock *os.File, logger *slog.Logger) (*Server, error) {
-	socket := filepath.Join(dir, socketName)
-	_ = os.Remove(socket) // left by a process that was killed; we hold the lock, so it is stale
-	listener := ferretdb.ListenerConfig{Unix: socket}
-	if len(socket) > maxSocketPath {
-		listener = ferretdb.ListenerConfig{TCP: "127.0.0.1:0"}
+	// We hold the lock: a socket still there was left by a process that was killed.
+	removeStaleSocket(dir)
+	socket, socketDir, err := socketPath(dir)
+	if err != nil {
+		_ = lock.Close()
+		return nil, err
 	}
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  listener,
+		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Handler:   "sqlite",
 		SQLiteURL: (&url.URL{Scheme: "file", Opaque: filepath.Join(dir, filesName) + "/"}).String(),
 		Logger:    logger,
 	})
 	if err != nil {
+		if socketDir != "" {
+			_ = os.RemoveAll(socketDir)
+		}
+		_ = lock.Close()
 		return nil, fmt.Errorf("start embedded database: %w", err)
 	}
 
@@ -138,13 +153,8 @@ func start(ctx context.Context, dir string, lock *os.File, logger *slog.Logger) 
 		_ = f.Run(runCtx)
 	}()
 
-	var uri string
-	if listener.Unix != "" {
-		uri = "mongodb://" + url.PathEscape(socket) + "/?maxPoolSize=1"
-	} else {
-		uri = strings.TrimSuffix(f.MongoDBURI(), "/") + "/?maxPoolSize=1"
-	}
-	s := &Server{URI: uri, Dir: dir, Owned: true, cancel: cancel, done: done, lock: lock}
+	uri := "mongodb://" + url.PathEscape(socket) + "/?maxPoolSize=1"
+	s := &Server{URI: uri, Dir: dir, Owned: true, cancel: cancel, done: done, lock: lock, socketDir: socketDir}
 	if err := waitReady(ctx, uri); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -154,6 +164,55 @@ func start(ctx context.Context, dir string, lock *os.File, logger *slog.Logger) 
 		return nil, fmt.Errorf("advertise embedded database: %w", err)
 	}
 	return s, nil
+}
+
+// socketPath chooses where the server listens: in dir when the path fits in a socket address,
+// else in a new owner-only directory (os.MkdirTemp makes it 0700, and nobody else can replace
+// it) under the system's temporary directory, returned as socketDir for Close to remove.
+// Joiners find either through the address advertised in dir.
+func socketPath(dir string) (socket, socketDir string, err error) {
+	socket = filepath.Join(dir, socketName)
+	if len(socket) <= maxSocketPath {
+		return socket, "", nil
+	}
+	socketDir, err = os.MkdirTemp("", socketDirPrefix)
+	if err != nil {
+		return "", "", fmt.Errorf("make a directory for the database socket: %w", err)
+	}
+	if short := filepath.Join(socketDir, socketName); len(short) <= maxSocketPath {
+		return short, socketDir, nil
+	}
+	_ = os.Remove(socketDir)
+	return "", "", fmt.Errorf("the embedded database's socket needs a path of at most %d bytes, and both %s and %s are longer: "+
+		"use a shorter data directory, or set TMPDIR to a shorter directory", maxSocketPath, socket,
+		filepath.Join(socketDir, socketName))
+}
+
+// removeStaleSocket removes the socket that a killed owner of dir left, and the directory made
+// for it. Called with the lock held, so nothing listens there.
+func removeStaleSocket(dir string) {
+	_ = os.Remove(filepath.Join(dir, socketName))
+	b, err := os.ReadFile(filepath.Join(dir, addrName))
+	if err != nil {
+		return
+	}
+	// Only a directory this package made: the address file is the owner's, but a path named in
+	// a file is not a thing to remove blindly.
+	if socket, ok := socketOf(strings.TrimSpace(string(b))); ok && strings.HasPrefix(filepath.Base(filepath.Dir(socket)), socketDirPrefix) {
+		_ = os.Remove(socket)
+		_ = os.Remove(filepath.Dir(socket))
+	}
+}
+
+// socketOf returns the socket path of a URI that start made.
+func socketOf(uri string) (string, bool) {
+	// url.Parse refuses the escaped socket path in the host part, so cut it out by hand.
+	host, _, _ := strings.Cut(strings.TrimPrefix(uri, "mongodb://"), "/")
+	path, err := url.PathUnescape(host)
+	if err != nil || !filepath.IsAbs(path) {
+		return "", false
+	}
+	return path, true
 }
 
 // advertised returns the URI of a server that another process runs on dir, if it answers.
@@ -174,20 +233,15 @@ func advertised(ctx context.Context, dir string) (string, bool) {
 	return uri, true
 }
 
-// reachable dials the server's socket or port: cheaper than a driver ping when nothing listens,
-// which is the usual case after a crash.
+// reachable dials the server's socket: cheaper than a driver ping when nothing listens, which
+// is the usual case after a crash. An address that is not a socket (the TCP port an earlier
+// version fell back to) is never used.
 func reachable(uri string) bool {
-	// url.Parse refuses the escaped socket path in the host part, so cut it out by hand.
-	host, _, _ := strings.Cut(strings.TrimPrefix(uri, "mongodb://"), "/")
-	network, addr := "tcp", host
-	if strings.HasSuffix(host, ".sock") {
-		network = "unix"
-		var err error
-		if addr, err = url.PathUnescape(host); err != nil {
-			return false
-		}
+	socket, ok := socketOf(uri)
+	if !ok {
+		return false
 	}
-	conn, err := net.DialTimeout(network, addr, time.Second)
+	conn, err := net.DialTimeout("unix", socket, time.Second)
 	if err != nil {
 		return false
 	}
