@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
@@ -126,6 +127,10 @@ func (s *Server) Close() error {
 func start(ctx context.Context, dir string, lock *os.File, logger *slog.Logger) (*Server, error) {
 	// We hold the lock: a socket still there was left by a process that was killed.
 	removeStaleSocket(dir)
+	if err := ownerOnly(dir); err != nil {
+		_ = lock.Close()
+		return nil, err
+	}
 	socket, socketDir, err := socketPath(dir)
 	if err != nil {
 		_ = lock.Close()
@@ -164,6 +169,39 @@ func start(ctx context.Context, dir string, lock *os.File, logger *slog.Logger) 
 		return nil, fmt.Errorf("advertise embedded database: %w", err)
 	}
 	return s, nil
+}
+
+// ownerOnly makes every file under dir owner-only, now and from now on.
+//
+// SQLite creates a database with mode 0644 less the umask (and its -wal and -shm files with the
+// database's mode), and FerretDB has no setting to ask for less. So the process that runs the
+// server gets umask 077, for the rest of its life: FerretDB creates a database file whenever a
+// new database is first written, and the umask belongs to the process, not to one server, so it
+// is not put back on Close (another server of this process may still need it). Everything else
+// this service writes under the data directory (emails, tokens) is meant to be owner-only too.
+// Files made before, by an earlier version or under another umask, are restricted here.
+func ownerOnly(dir string) error {
+	syscall.Umask(syscall.Umask(0o077) | 0o077) // keeping any stricter bits already set
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && !d.Type().IsRegular() {
+			return nil // a symbolic link's target is not ours to change; a stale socket is removed
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			return os.Chmod(path, perm&^0o077)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("make the data directory's files owner-only: %w", err)
+	}
+	return nil
 }
 
 // socketPath chooses where the server listens: in dir when the path fits in a socket address,

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +154,85 @@ func TestADataDirectoryWithNoShortEnoughSocketPathIsRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "mongodb.addr")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a refused start advertised an address (stat: %v)", err)
+	}
+}
+
+func TestEveryFileUnderTheDataDirectoryIsOwnerOnly(t *testing.T) {
+	tests := []struct {
+		name string
+		// before prepares the data directory as an earlier version of the service left it.
+		before func(t *testing.T, dir string)
+	}{
+		{"files the database creates", func(*testing.T, string) {}},
+		{"files an earlier version left readable to others", func(t *testing.T, dir string) {
+			srv := open(t, dir)
+			write(t, srv.URI)
+			if err := srv.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(dir, "mail"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "mail", "old.eml"), []byte("Subject: old\r\n\r\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				mode := fs.FileMode(0o644)
+				if d.IsDir() {
+					mode = 0o755
+				}
+				return os.Chmod(path, mode)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := shortDir(t)
+			tt.before(t, dir)
+			srv := open(t, dir)
+			write(t, srv.URI)
+
+			// Looked at while the server runs: SQLite's -wal and -shm files exist only then.
+			var seen []string
+			err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				fi, err := d.Info()
+				if err != nil {
+					return err
+				}
+				rel, _ := filepath.Rel(dir, path)
+				seen = append(seen, rel+" "+fi.Mode().String())
+				if fi.Mode().Perm()&0o077 != 0 {
+					t.Errorf("%s has mode %s: others may read it", rel, fi.Mode())
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sqlite, wal int
+			for _, s := range seen {
+				name, _, _ := strings.Cut(s, " ")
+				if strings.HasSuffix(name, ".sqlite") {
+					sqlite++
+				}
+				if strings.HasSuffix(name, ".sqlite-wal") {
+					wal++
+				}
+			}
+			if sqlite < 2 || wal < 1 {
+				t.Errorf("the data directory holds %d SQLite databases and %d write-ahead logs, want both databases and a log: %s",
+					sqlite, wal, strconv.Quote(strings.Join(seen, ", ")))
+			}
+			t.Logf("files: %s", strings.Join(seen, ", "))
+		})
 	}
 }
