@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,18 +41,16 @@ type app struct {
 }
 
 // openApp connects to the database (starting or joining the embedded one when MONGODB_URI
-// is unset), checks that it answers, and prepares it.
-func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+// is unset), checks that it answers, and prepares it. serving is true for serve, which must
+// run the embedded database itself and alone (see openEmbedded).
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, serving bool) (*app, error) {
 	a := &app{cfg: cfg, log: log, clock: checks.SystemClock{}}
 	if !cfg.ClockStart.IsZero() {
 		a.clock = checks.NewOffsetClock(cfg.ClockStart)
 	}
 	uri := cfg.MongoURI
 	if uri == "" {
-		// FerretDB logs every error answer (a duplicate key, say) as a warning with the whole
-		// message, which may hold personal data: keep only its own errors.
-		dbLog := slog.New(levelFilter{log.Handler(), slog.LevelError}).With("component", "embedded-db")
-		srv, err := embedded.Open(ctx, cfg.DataDir, dbLog)
+		srv, err := openEmbedded(ctx, cfg.DataDir, log, serving)
 		if err != nil {
 			return nil, err
 		}
@@ -94,6 +93,30 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		return nil, fmt.Errorf("prepare the outbox: %w", err)
 	}
 	return a, nil
+}
+
+// openEmbedded starts or joins the embedded database of dataDir. A command joins the server
+// running there, if any. serve must be the only service of the directory: the embedded server
+// keeps conditional updates atomic only on one connection, and two services would each bring
+// their own. So serve refuses to start while another serve runs there, and it never joins a
+// command's server (that server stops when the command ends): it waits for it to stop, then
+// starts its own, which the commands then join.
+func openEmbedded(ctx context.Context, dataDir string, log *slog.Logger, serving bool) (*embedded.Server, error) {
+	// FerretDB logs every error answer (a duplicate key, say) as a warning with the whole
+	// message, which may hold personal data: keep only its own errors.
+	dbLog := slog.New(levelFilter{log.Handler(), slog.LevelError}).With("component", "embedded-db")
+	if !serving {
+		return embedded.Open(ctx, dataDir, dbLog)
+	}
+	srv, err := embedded.OpenExclusive(ctx, dataDir, dbLog, func(pid int) {
+		log.Info("waiting for a command to stop the embedded database it runs, to start the service's own",
+			"data_dir", dataDir, "pid", pid)
+	})
+	var inUse *embedded.InUseError
+	if errors.As(err, &inUse) {
+		return nil, fmt.Errorf("%w: stop it first, or use MONGODB_URI (see the README) for several replicas", err)
+	}
+	return srv, err
 }
 
 // mailer is the SMTP relay when one is configured, else .eml files under the data directory.

@@ -122,18 +122,27 @@ func (c *command) parse(args []string) error {
 	return nil
 }
 
-// open loads the settings and opens the app, logging to stderr.
+// open loads the settings and opens the app for an administration command, logging to stderr.
 func (c *command) open(ctx context.Context, getenv func(string) string) (*app, error) {
-	cfg, err := c.settings.Load(getenv)
+	cfg, log, err := c.load(getenv)
 	if err != nil {
 		return nil, err
+	}
+	return openApp(ctx, cfg, log, false)
+}
+
+// load reads the settings and makes the logger, on stderr.
+func (c *command) load(getenv func(string) string) (config.Config, *slog.Logger, error) {
+	cfg, err := c.settings.Load(getenv)
+	if err != nil {
+		return config.Config{}, nil, err
 	}
 	log := newLogger(cfg, c.stderr)
 	if !cfg.ClockStart.IsZero() {
 		log.Warn("!!! THE CLOCK IS MOVED: SAFEGUARDING_CLOCK_START is set, so 'now' is not the real time. Demos and acceptance tests only. !!!",
 			"clock_start", cfg.ClockStart.Format(time.RFC3339))
 	}
-	return openApp(ctx, cfg, log)
+	return cfg, log, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -144,7 +153,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if c.fs.NArg() > 0 {
 		return usageError("serve takes no arguments, got %q", c.fs.Args())
 	}
-	a, err := c.open(ctx, getenv)
+	cfg, log, err := c.load(getenv)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}

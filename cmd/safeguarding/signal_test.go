@@ -33,6 +33,7 @@ type child struct {
 	cmd    *exec.Cmd
 	url    string
 	stderr *syncBuffer
+	read   chan struct{} // closed once all of its standard error is read
 }
 
 func startChild(t *testing.T, env map[string]string) *child {
@@ -51,7 +52,7 @@ func spawnChild(t *testing.T, env map[string]string) (*child, <-chan string) {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	c := &child{cmd: cmd, stderr: &syncBuffer{}}
+	c := &child{cmd: cmd, stderr: &syncBuffer{}, read: make(chan struct{})}
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +63,7 @@ func spawnChild(t *testing.T, env map[string]string) (*child, <-chan string) {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	found := make(chan string, 1)
 	go func() {
+		defer close(c.read)
 		s := bufio.NewScanner(pipe)
 		for s.Scan() {
 			fmt.Fprintln(c.stderr, s.Text())
@@ -84,6 +86,17 @@ func (c *child) awaitListening(t *testing.T, listens <-chan string) {
 	case <-time.After(startTimeout):
 		t.Fatalf("the child did not listen\n%s", c.stderr)
 	}
+}
+
+// exited waits for a child that stops by itself and returns how it ended (nil for status 0).
+func (c *child) exited(t *testing.T) error {
+	t.Helper()
+	select {
+	case <-c.read: // Wait closes the pipe: only once everything in it is read
+	case <-time.After(startTimeout):
+		t.Fatalf("the child did not exit\n%s", c.stderr)
+	}
+	return c.cmd.Wait()
 }
 
 func TestSIGTERMLetsTheRequestInFlightFinishAndLosesNothing(t *testing.T) {

@@ -8,6 +8,12 @@
 // same files. Open therefore first looks for a server another process already runs on the
 // directory (its address is advertised in a file in the directory) and starts its own only
 // when it can take the directory's lock.
+//
+// The server's conditional updates are atomic only when they arrive on one connection (see
+// Server.URI), and each process connects on its own: two services answering requests through
+// one server could both win one transition. So the service (serve) must be the only one of
+// its directory: OpenExclusive holds a second lock for as long as its server runs. The
+// short-lived commands keep joining through Open.
 package embedded
 
 import (
@@ -20,6 +26,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -33,7 +40,9 @@ const (
 	socketName = "mongodb.sock"
 	addrName   = "mongodb.addr"
 	lockName   = "mongodb.lock"
-	filesName  = "db"
+	// serveLockName is held by the process that serves the directory (OpenExclusive).
+	serveLockName = "serve.lock"
+	filesName     = "db"
 
 	// socketDirPrefix begins the name of a directory made for the socket under the system's
 	// temporary directory.
@@ -62,29 +71,37 @@ type Server struct {
 	// socketDir is the directory made for the socket, removed on Close; empty when the
 	// socket is in Dir.
 	socketDir string
+	// serveLock is held while this process serves Dir (OpenExclusive); nil otherwise.
+	serveLock *os.File
+}
+
+// InUseError is OpenExclusive's refusal: another process serves the data directory.
+type InUseError struct {
+	Dir string
+	PID int // 0 when it could not be read
+}
+
+func (e *InUseError) Error() string {
+	return "another safeguarding serve" + pidText(e.PID) + " is using the data directory " + e.Dir
+}
+
+// pidText is " (pid N)", or nothing when the process id is not known.
+func pidText(pid int) string {
+	if pid == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (pid %d)", pid)
 }
 
 // Open returns the embedded server of dir, joining one that another process runs there or
 // starting one in this process. It waits up to the context's deadline (or ten seconds) for a
 // server that another process is still starting.
 func Open(ctx context.Context, dir string, logger *slog.Logger) (*Server, error) {
-	abs, err := filepath.Abs(dir)
+	abs, err := prepare(dir)
 	if err != nil {
-		return nil, fmt.Errorf("data directory %q: %w", dir, err)
+		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(abs, filesName), 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	// The directory keeps others from the database's files (and from its socket, when it is
-	// inside): keep it owner-only even when it existed before.
-	if err := os.Chmod(abs, 0o700); err != nil {
-		return nil, fmt.Errorf("restrict data directory: %w", err)
-	}
-
-	deadline := time.Now().Add(10 * time.Second)
-	if d, ok := ctx.Deadline(); ok {
-		deadline = d
-	}
+	deadline := deadlineOf(ctx)
 	for {
 		if uri, ok := advertised(ctx, abs); ok {
 			return &Server{URI: uri, Dir: abs}, nil
@@ -99,11 +116,96 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*Server, error)
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("another process holds the database in %s but does not answer on the socket it advertises in %s", abs, filepath.Join(abs, addrName))
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		if err := pause(ctx); err != nil {
+			return nil, err
 		}
+	}
+}
+
+// OpenExclusive starts the embedded server of dir for the process that serves it, and holds
+// the directory for that process until Close. It refuses with an *InUseError when another
+// process holds it so. It never joins a server that a command runs, since that server stops
+// when the command ends: it calls waiting (if not nil) once with the command's process id (0
+// when unknown), waits up to the context's deadline (or ten seconds) for it to stop, and then
+// starts its own. Commands join the server it runs through Open.
+func OpenExclusive(ctx context.Context, dir string, logger *slog.Logger, waiting func(pid int)) (*Server, error) {
+	abs, err := prepare(dir)
+	if err != nil {
+		return nil, err
+	}
+	serveLock, locked, err := tryLock(filepath.Join(abs, serveLockName))
+	if err != nil {
+		return nil, err
+	}
+	if !locked {
+		return nil, &InUseError{Dir: abs, PID: holder(filepath.Join(abs, serveLockName))}
+	}
+	deadline, told := deadlineOf(ctx), false
+	for {
+		lock, locked, err := tryLock(filepath.Join(abs, lockName))
+		if err != nil {
+			_ = serveLock.Close()
+			return nil, err
+		}
+		if locked {
+			s, err := start(ctx, abs, lock, logger)
+			if err != nil {
+				_ = serveLock.Close()
+				return nil, err
+			}
+			s.serveLock = serveLock
+			return s, nil
+		}
+		pid := holder(filepath.Join(abs, lockName))
+		if !told && waiting != nil {
+			waiting(pid)
+		}
+		told = true
+		if time.Now().After(deadline) {
+			_ = serveLock.Close()
+			return nil, fmt.Errorf("a command%s still runs the embedded database in %s: start again once it has finished", pidText(pid), abs)
+		}
+		if err := pause(ctx); err != nil {
+			_ = serveLock.Close()
+			return nil, err
+		}
+	}
+}
+
+// prepare makes dir and the directory of its database files, owner-only, and returns dir's
+// absolute path.
+func prepare(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("data directory %q: %w", dir, err)
+	}
+	if err := os.MkdirAll(filepath.Join(abs, filesName), 0o700); err != nil {
+		return "", fmt.Errorf("create data directory: %w", err)
+	}
+	// The directory keeps others from the database's files (and from its socket, when it is
+	// inside): keep it owner-only even when it existed before.
+	if err := os.Chmod(abs, 0o700); err != nil {
+		return "", fmt.Errorf("restrict data directory: %w", err)
+	}
+	return abs, nil
+}
+
+// deadlineOf is how long Open and OpenExclusive wait for another process: the context's
+// deadline, or ten seconds.
+func deadlineOf(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(10 * time.Second)
+}
+
+// pause waits a moment before another look at the directory.
+func pause(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(100 * time.Millisecond):
+		return nil
 	}
 }
 
@@ -119,7 +221,11 @@ func (s *Server) Close() error {
 	if s.socketDir != "" {
 		_ = os.RemoveAll(s.socketDir)
 	}
-	return s.lock.Close() // closing the file releases the lock
+	err := s.lock.Close() // closing the file releases the lock
+	if s.serveLock != nil {
+		_ = s.serveLock.Close()
+	}
+	return err
 }
 
 // start runs the server of dir in this process. It is called with the directory's lock held,
@@ -314,8 +420,9 @@ func ping(ctx context.Context, uri string) error {
 	return client.Ping(ctx, nil)
 }
 
-// tryLock takes an exclusive advisory lock on path without waiting. The lock lasts as long as
-// the returned file is open, and the kernel drops it when the process dies.
+// tryLock takes an exclusive advisory lock on path without waiting, and writes this process's
+// id in the file for the messages of those who find it taken. The lock lasts as long as the
+// returned file is open, and the kernel drops it when the process dies.
 func tryLock(path string) (*os.File, bool, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
@@ -328,5 +435,19 @@ func tryLock(path string) (*os.File, bool, error) {
 		}
 		return nil, false, fmt.Errorf("lock data directory: %w", err)
 	}
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
 	return f, true, nil
+}
+
+// holder returns the process id written in a lock file, 0 when there is none (the holder may
+// not have written it yet).
+func holder(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
 }
