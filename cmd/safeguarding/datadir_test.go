@@ -7,12 +7,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/probation/safeguarding/internal/embedded"
@@ -30,8 +33,14 @@ func TestServeOnALongDataDirectoryIsReachableOnlyThroughAUnixSocket(t *testing.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	if uri := string(b); !strings.HasPrefix(uri, "mongodb://%2F") {
+	uri := string(b)
+	if !strings.HasPrefix(uri, "mongodb://%2F") {
 		t.Fatalf("serve advertises %q, want a Unix socket (an absolute path)", uri)
+	}
+	host, _, _ := strings.Cut(strings.TrimPrefix(uri, "mongodb://"), "/")
+	socket, err := url.PathUnescape(host)
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	// A command, another process, finds it through the advertised file.
@@ -39,6 +48,17 @@ func TestServeOnALongDataDirectoryIsReachableOnlyThroughAUnixSocket(t *testing.T
 	containsAll(t, "users add's standard error", stderr, "shared with the service already running there")
 	status, body := (&service{url: srv.url}).call(t, "GET", "/api/v1/me", token, nil)
 	expect(t, "GET /api/v1/me with the token users add made", status, http.StatusOK, body)
+
+	// Stopped, serve leaves no socket behind, nor the directory made for it.
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.exited(t); err != nil {
+		t.Fatalf("serve exited with %v after SIGTERM\n%s", err, srv.stderr)
+	}
+	if _, err := os.Stat(filepath.Dir(socket)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the socket's directory %s is left after serve stopped (stat: %v)", filepath.Dir(socket), err)
+	}
 }
 
 func TestASecondServeOnTheSameDataDirectoryIsRefusedWhileCommandsStillJoin(t *testing.T) {
