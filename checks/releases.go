@@ -65,7 +65,7 @@ func (s *Service) CreateRelease(ctx context.Context, actor User, in ReleaseInput
 	if r.NOMSNumber, ok = ParseNOMS(in.NOMSNumber); !ok {
 		f.add("noms_number", "must be a letter, four digits and two letters, e.g. A1234BC")
 	}
-	r.FullName = text(&f, "full_name", in.FullName, true, MaxName)
+	r.FullName = name(&f, "full_name", in.FullName, true, MaxName)
 	r.DateOfBirth = dateOfBirth(&f, in.DateOfBirth, today)
 	r.ReleaseDate = releaseDate(&f, in.ReleaseDate, today)
 	r.PrisonCode = prisonCode(&f, in.PrisonCode)
