@@ -126,7 +126,8 @@ func formErrors(err error, plain map[string]string) []formError {
 	var out []formError
 	for _, f := range e.Fields {
 		text := plain[f.Field]
-		if text == "" {
+		if text == "" || checks.AboutCharacters(f.Reason) {
+			// The usual "Enter ..." would not tell what to take out of what was typed.
 			text = sentence(f.Field, f.Reason)
 		}
 		out = append(out, formError{f.Field, text})

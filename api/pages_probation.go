@@ -277,7 +277,7 @@ func (s *Server) newReleaseForm(c *gin.Context) {
 		DateOfBirth: dateFromParts(form, "date_of_birth"), ReleaseDate: dateFromParts(form, "release_date"),
 	}
 	r, err := s.svc.CreateRelease(c.Request.Context(), actor(c), in)
-	if checks.ErrorCode(err) == checks.EINVALID || checks.ErrorCode(err) == checks.ECONFLICT {
+	if code := checks.ErrorCode(err); code == checks.EINVALID || code == checks.ECONFLICT {
 		errs := formErrors(err, map[string]string{
 			"full_name": "Enter the person's full name", "crn": "Enter the CRN: one letter and six digits, for example X123456",
 			"noms_number":  "Enter the prison number: a letter, four digits and two letters, for example A1234BC",
@@ -289,7 +289,11 @@ func (s *Server) newReleaseForm(c *gin.Context) {
 				errs[i].Field += "-day"
 			}
 		}
-		s.renderNewRelease(c, http.StatusUnprocessableEntity, form, errs)
+		if code == checks.ECONFLICT {
+			// A duplicate: the form again, pointing at the CRN, and as little said as the API.
+			errs = []formError{{"crn", "A release with this CRN and release date is already recorded. If it is not in your team's releases, ask an admin"}}
+		}
+		s.renderNewRelease(c, checks.ClassOf(code).HTTPStatus, form, errs)
 		return
 	}
 	if err != nil {

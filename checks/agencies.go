@@ -35,6 +35,13 @@ func parseAgencies(r io.Reader) ([]Agency, error) {
 		if !slices.Contains(AgencyKinds(), kind) {
 			return nil, fmt.Errorf("agency directory line %d: unknown kind %q", i+2, row[2])
 		}
+		// Agency names are shown wherever a check is, so the shipped file is held to the rule
+		// for names like anything typed.
+		var f fields
+		name(&f, "name", row[1], true, MaxName)
+		if err := f.err(); err != nil {
+			return nil, fmt.Errorf("agency directory line %d: %w", i+2, err)
+		}
 		out = append(out, Agency{Code: row[0], Name: displayName(row[1]), Kind: kind, Nation: row[3], Active: true})
 	}
 	return out, nil

@@ -25,8 +25,9 @@ type AuditEntry struct {
 	Changes   []Change
 }
 
-// Change is one field of a resource before and after a write. A response summary is never
-// copied into the audit: its change reads "(N characters)".
+// Change is one field of a resource before and after a write. Free text (a response summary,
+// a note, a reason) is never copied into the audit: its change reads "(N characters)". Names
+// are copied, as the actor's name is: they say who, which is what the trail is for.
 type Change struct {
 	Field  string
 	Before string
@@ -80,7 +81,7 @@ func auditValue(v any) string {
 	return fmt.Sprint(v)
 }
 
-// checkChanges lists what a write changed in a check. The summary is described, not copied.
+// checkChanges lists what a write changed in a check. Free text is described, not copied.
 func checkChanges(before, after Check) []Change {
 	var d diff
 	d.add("status", string(before.Status), string(after.Status))
@@ -92,8 +93,8 @@ func checkChanges(before, after Check) []Change {
 	d.add("team", before.Team, after.Team)
 	d.add("com_id", before.COMID, after.COMID)
 	d.add("superseded_by", before.SupersededBy, after.SupersededBy)
-	d.add("withdrawn_reason", before.WithdrawnReason, after.WithdrawnReason)
-	d.add("not_required_reason", before.NotRequiredReason, after.NotRequiredReason)
+	d.add("withdrawn_reason", noteLength(before.WithdrawnReason), noteLength(after.WithdrawnReason))
+	d.add("not_required_reason", noteLength(before.NotRequiredReason), noteLength(after.NotRequiredReason))
 	d.add("completed_at", before.CompletedAt, after.CompletedAt)
 	d.add("completion_note", noteLength(before.CompletionNote), noteLength(after.CompletionNote))
 	if before.Response == nil && after.Response != nil {
@@ -103,7 +104,8 @@ func checkChanges(before, after Check) []Change {
 	return d
 }
 
-// noteLength describes free text without copying it: it may hold special category data.
+// noteLength describes free text without copying it: it may hold special category data
+// (a withdrawn reason too, since it carries the release's cancel reason).
 func noteLength(s string) string {
 	if s == "" {
 		return ""
@@ -124,7 +126,7 @@ func releaseChanges(before, after Release) []Change {
 	d.add("police_force", before.PoliceForce, after.PoliceForce)
 	d.add("local_authority", before.LocalAuthority, after.LocalAuthority)
 	d.add("status", string(before.Status), string(after.Status))
-	d.add("cancel_reason", before.CancelReason, after.CancelReason)
+	d.add("cancel_reason", noteLength(before.CancelReason), noteLength(after.CancelReason))
 	return d
 }
 

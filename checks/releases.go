@@ -65,7 +65,7 @@ func (s *Service) CreateRelease(ctx context.Context, actor User, in ReleaseInput
 	if r.NOMSNumber, ok = ParseNOMS(in.NOMSNumber); !ok {
 		f.add("noms_number", "must be a letter, four digits and two letters, e.g. A1234BC")
 	}
-	r.FullName = text(&f, "full_name", in.FullName, true, MaxName)
+	r.FullName = name(&f, "full_name", in.FullName, true, MaxName)
 	r.DateOfBirth = dateOfBirth(&f, in.DateOfBirth, today)
 	r.ReleaseDate = releaseDate(&f, in.ReleaseDate, today)
 	r.PrisonCode = prisonCode(&f, in.PrisonCode)
@@ -111,14 +111,30 @@ func (s *Service) synced(ctx context.Context, actor User, r Release) (Release, e
 	return r, nil
 }
 
-// duplicate explains that the person already has an active release on that date. The id is
-// given only when the caller may see that release.
+// ErrDuplicateRelease answers a release (new, or moved to another date) that another active
+// release of the same person on the same date already holds. It is one sentence for every
+// caller and names nothing of the release held: not its id, its team or its COM, nor even
+// whether it is in the caller's own scope (pointing at it only then would make the two
+// answers differ, and so tell another team that the person is on someone's caseload).
+var ErrDuplicateRelease = &Error{Code: ECONFLICT,
+	Message: "an active release with this CRN and release date is already recorded: if it is not in your team's releases, ask an admin"}
+
+// duplicate records that actor tried to record release r (or move it to a date) that another
+// active release holds, and returns ErrDuplicateRelease. The audit entry is about the release
+// held, so that an admin can see who else is looking for that person; the answer is not given
+// unless the attempt is recorded.
 func (s *Service) duplicate(ctx context.Context, actor User, r Release) error {
-	msg := fmt.Sprintf("an active release for %s on %s is already recorded", r.CRN, r.ReleaseDate)
-	if existing, err := s.store.ReleaseByKey(ctx, r.CRN, r.ReleaseDate); err == nil && ScopeOf(actor).HoldsRelease(existing) {
-		msg += " (id " + existing.ID + ")"
+	held, err := s.store.ReleaseByKey(ctx, r.CRN, r.ReleaseDate)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
 	}
-	return &Error{Code: ECONFLICT, Message: msg}
+	// Not found: the release held was cancelled or moved in the meantime. The attempt is
+	// recorded all the same, about no release.
+	refused := s.audit(actor, "release.duplicate_refused", ResourceRelease, held.ID, held.ID, nil)
+	if err := s.store.InsertAudit(ctx, refused); err != nil {
+		return err
+	}
+	return ErrDuplicateRelease
 }
 
 // Release returns one release with its checks.

@@ -56,7 +56,7 @@ func (s *Service) CreateUser(ctx context.Context, actor User, in UserInput) (Use
 	}
 	var f fields
 	u := User{ID: s.newID(), Role: Role(in.Role), Active: true, CreatedAt: s.now()}
-	u.Name = text(&f, "name", in.Name, true, MaxName)
+	u.Name = name(&f, "name", in.Name, true, MaxName)
 	u.Email = email(&f, "email", in.Email, true)
 	teams := slices.Clone(in.Teams)
 	if in.Team != "" {
@@ -178,7 +178,7 @@ func (s *Service) IssueToken(ctx context.Context, actor User, userID, label stri
 		return Token{}, "", Errorf(EFORBIDDEN, "only admins issue tokens")
 	}
 	var f fields
-	label = text(&f, "label", label, false, MaxName)
+	label = name(&f, "label", label, false, MaxName)
 	if err := f.err(); err != nil {
 		return Token{}, "", err
 	}

@@ -57,9 +57,76 @@ func ValidID(s string) bool { return idPattern.MatchString(s) }
 // ValidTeam reports whether s is a well-formed probation team code.
 func ValidTeam(s string) bool { return teamPattern.MatchString(s) }
 
-// text checks free text: required or not, at most max characters, no control characters
-// other than line breaks and tabs. It returns the text with surrounding space removed.
+// Names and free text are shown in the pages, in CSV reports, in emails and in the lists of
+// the command line (`users list`, `tokens list`). A character that shows as nothing there
+// but acts on what is around it can forge what a reader sees: a control character (C0, DEL,
+// C1) can end a row or a CSV record early or drive the terminal, and a bidirectional control
+// displays text in another order than it is stored. So every name and every free text
+// refuses both, here and nowhere else: name and text below, for every field that holds one.
+// A line break and a tab are allowed in multi-line text (notes, reasons, summaries) only.
+// Codes (team codes among them) have patterns of ASCII letters and digits and need no more.
+
+// bidiControl reports the Unicode bidirectional formatting characters: the embeddings and
+// overrides U+202A–U+202E, the isolates U+2066–U+2069 and the marks U+200E, U+200F and
+// U+061C. Letters of right-to-left scripts are not among them and are allowed.
+func bidiControl(r rune) bool {
+	return r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' || r == '\u200e' || r == '\u200f' || r == '\u061c'
+}
+
+// refusal says why r may not be in a name (multiLine false) or in multi-line text, or ""
+// when it may.
+func refusal(r rune, multiLine bool) string {
+	switch {
+	case r == '\n' || r == '\t':
+		if multiLine {
+			return ""
+		}
+		return "must be on one line, without line breaks or tabs"
+	case r == '\u2028' || r == '\u2029':
+		// Line breaks to some readers (Python's splitlines, for one), invisible to others.
+		if multiLine {
+			return "must use ordinary line breaks, not Unicode line or paragraph separators"
+		}
+		return "must be on one line, without line breaks or tabs"
+	case unicode.IsControl(r):
+		return "must not contain control characters"
+	case bidiControl(r):
+		return "must not contain bidirectional control characters"
+	}
+	return ""
+}
+
+// AboutCharacters reports whether a field error's reason is this rule's. The pages show such
+// a reason as it is, rather than their usual "Enter ..." for the field: the writer needs to
+// be told what to take out, and where, since the character is invisible.
+func AboutCharacters(reason string) bool { return strings.Contains(reason, "(U+") }
+
+// plain reports whether s holds only characters the rule allows. When not, it adds a field
+// error naming the first character refused and where it is.
+func plain(f *fields, field, s string, multiLine bool) bool {
+	for i, r := range []rune(s) {
+		if why := refusal(r, multiLine); why != "" {
+			f.add(field, "%s (U+%04X at character %d)", why, r, i+1)
+			return false
+		}
+	}
+	return true
+}
+
+// text checks multi-line free text (a note, a reason, a summary): required or not, at most
+// max characters, and plain. A browser sends the line ends of a text area as CR LF: they are
+// kept as LF, and a CR on its own is refused. It returns the text with surrounding space
+// removed.
 func text(f *fields, field, s string, required bool, max int) string {
+	return checkText(f, field, strings.ReplaceAll(s, "\r\n", "\n"), required, max, true)
+}
+
+// name checks a name (a person's, a user's, a token's label): as text, but on one line.
+func name(f *fields, field, s string, required bool, max int) string {
+	return checkText(f, field, s, required, max, false)
+}
+
+func checkText(f *fields, field, s string, required bool, max int, multiLine bool) string {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "" && required:
@@ -68,8 +135,8 @@ func text(f *fields, field, s string, required bool, max int) string {
 		f.add(field, "must be valid UTF-8 text")
 	case utf8.RuneCountInString(s) > max:
 		f.add(field, "must be at most %d characters (it has %d)", max, utf8.RuneCountInString(s))
-	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }):
-		f.add(field, "must not contain control characters")
+	default:
+		plain(f, field, s, multiLine)
 	}
 	return s
 }
@@ -82,6 +149,11 @@ func email(f *fields, field, s string, required bool) string {
 			f.add(field, "is required")
 		}
 		return ""
+	}
+	// net/mail takes any character beyond ASCII in the local part, bidirectional controls
+	// and C1 controls among them: a mailbox is held to the rule for names first.
+	if !plain(f, field, s, false) {
+		return s
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || len(s) > 254 {
