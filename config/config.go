@@ -66,9 +66,9 @@ type setting struct {
 // settings lists every setting, in the order help shows them.
 func settings() []setting {
 	return []setting{
-		{"SAFEGUARDING_ADDR", ":8080", "address the HTTP API listens on", func(c *Config, v string) error {
+		{"SAFEGUARDING_ADDR", "127.0.0.1:8080", "address the API and the pages listen on: loopback by default; :8080 is every interface (behind a reverse proxy)", func(c *Config, v string) error {
 			if v == "" || !strings.Contains(v, ":") {
-				return errors.New("must be host:port or :port, e.g. :8080")
+				return errors.New("must be host:port or :port, e.g. 127.0.0.1:8080 or :8080")
 			}
 			c.Addr = v
 			return nil

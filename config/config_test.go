@@ -5,6 +5,8 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -93,7 +95,7 @@ func assertMentions(t *testing.T, err error, want ...string) {
 func TestLoadGivesTheDefaultsWhenNothingIsSet(t *testing.T) {
 	got := mustLoad(t, nil, nil)
 	want := Config{
-		Addr:            ":8080",
+		Addr:            "127.0.0.1:8080",
 		DataDir:         "./data",
 		MongoURI:        "",
 		Database:        "safeguarding",
@@ -118,6 +120,20 @@ func TestLoadGivesTheDefaultsWhenNothingIsSet(t *testing.T) {
 	}
 	if !got.ClockStart.IsZero() {
 		t.Errorf("ClockStart = %v, want the zero time (the real clock)", got.ClockStart)
+	}
+}
+
+// A trial started with the defaults must not offer personal data on every interface: it is
+// reached from this machine, or through a reverse proxy on it, until SAFEGUARDING_ADDR says
+// otherwise.
+func TestTheDefaultListenAddressIsOnLoopbackOnly(t *testing.T) {
+	addr := mustLoad(t, nil, nil).Addr
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("default address %q: %v", addr, err)
+	}
+	if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
+		t.Errorf("the default address %q listens beyond loopback", addr)
 	}
 }
 
@@ -365,7 +381,7 @@ func TestUsageListsEveryVariableAndFlag(t *testing.T) {
 func TestUsageShowsEachDefault(t *testing.T) {
 	var b bytes.Buffer
 	Usage(&b)
-	for _, l := range []string{"SAFEGUARDING_ADDR", ":8080", "./data", "safeguarding", "15:00", "20s", "(none)"} {
+	for _, l := range []string{"SAFEGUARDING_ADDR", "127.0.0.1:8080", "./data", "safeguarding", "15:00", "20s", "(none)"} {
 		if !strings.Contains(b.String(), l) {
 			t.Errorf("usage does not show %q:\n%s", l, b.String())
 		}
