@@ -116,7 +116,7 @@ func TestLoadGivesTheDefaultsWhenNothingIsSet(t *testing.T) {
 		// One user has a few requests in progress at once; an office behind one address
 		// loads pages and signs in without being held back.
 		MaxInFlight:        64,
-		MaxInFlightPerUser: 8,
+		MaxInFlightPerUser: 4,
 		AnonymousRate:      10,
 		AnonymousBurst:     100,
 		SignInRate:         10,
