@@ -152,10 +152,19 @@ func (s *Server) failPage(c *gin.Context, err error) {
 }
 
 // signedIn requires a session for a page: without one, a GET goes to the sign-in page, which
-// comes back here once signed in.
+// comes back here once signed in. A request without a session cookie counts against its
+// address's rate of requests made without signing in; a cookie refused, against its
+// address's failed sign-ins.
 func (s *Server) signedIn(c *gin.Context) {
 	secret, _ := c.Cookie(sessionCookie)
-	if secret != "" {
+	switch {
+	case secret == "":
+		if s.overAnonymousRate(c) {
+			return
+		}
+	case s.tooManyFailures(c):
+		return
+	default:
 		u, sess, err := s.svc.SessionUser(c.Request.Context(), secret)
 		if err == nil {
 			c.Set(keyUser, u)
@@ -163,6 +172,7 @@ func (s *Server) signedIn(c *gin.Context) {
 			c.Next()
 			return
 		}
+		s.countFailure(c, err)
 		if checks.ErrorCode(err) != checks.EUNAUTHORIZED {
 			s.failPage(c, err)
 			return
@@ -239,8 +249,12 @@ func (s *Server) signIn(c *gin.Context) {
 			"It did not carry its security token. Go back, reload the page and try again.")
 		return
 	}
+	if s.tooManyFailures(c) {
+		return
+	}
 	next := c.PostForm("next")
 	_, _, secret, err := s.svc.SignIn(c.Request.Context(), strings.TrimSpace(c.PostForm("token")))
+	s.countFailure(c, err)
 	if checks.ErrorCode(err) == checks.EUNAUTHORIZED {
 		s.showSignIn(c, http.StatusUnauthorized, next, "", []formError{{"token", "Enter a valid token: it may be mistyped, revoked, or for a deactivated user"}})
 		return

@@ -43,7 +43,17 @@ var httpCodes = map[string]checks.Class{
 	codeTooLarge:         {HTTPStatus: http.StatusRequestEntityTooLarge, Title: "The request body is too large"},
 	codeUnsupportedMedia: {HTTPStatus: http.StatusUnsupportedMediaType, Title: "Send JSON"},
 	codeMethodNotAllowed: {HTTPStatus: http.StatusMethodNotAllowed, Title: "Method not allowed"},
-	codeRateLimited:      {HTTPStatus: http.StatusTooManyRequests, Title: "Too many requests"},
+	codeRateLimited: {HTTPStatus: http.StatusTooManyRequests, Title: "Too many requests",
+		Heading: "Too many requests", Advice: "Nothing was done. Wait a moment, then try again."},
+}
+
+// classOf is how a code is answered: as the HTTP layer's own, or as the domain's.
+func classOf(code string) checks.Class {
+	if c, ok := httpCodes[code]; ok {
+		c.Code = code
+		return c
+	}
+	return checks.ClassOf(code)
 }
 
 // fail answers err as a problem. Internal errors are logged with the request id and answered
@@ -101,13 +111,9 @@ func levelFor(class checks.Class) slog.Level {
 }
 
 func (s *Server) answer(c *gin.Context, code, detail string, fields []fieldProblem, current string) {
-	st, ok := httpCodes[code]
-	if !ok {
-		st = checks.ClassOf(code)
-		code = st.Code
-	}
+	st := classOf(code)
 	p := problem{
-		Type: "/problems/" + code, Title: st.Title, Status: st.HTTPStatus, Detail: detail,
+		Type: "/problems/" + st.Code, Title: st.Title, Status: st.HTTPStatus, Detail: detail,
 		Instance: c.Request.URL.EscapedPath(), RequestID: requestID(c), Errors: fields, CurrentStatus: current,
 	}
 	c.Header("Content-Type", "application/problem+json")

@@ -4,12 +4,13 @@ import "github.com/gin-gonic/gin"
 
 // routes registers every endpoint of the service. It is the one list of what the API offers.
 func (s *Server) routes(r *gin.Engine) {
+	// The health checks are never limited (see shed).
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
-	r.GET("/api/v1/openapi.json", s.openapi)
-	r.GET("/metrics", s.authenticate, s.adminOnly, s.metrics)
+	r.GET("/api/v1/openapi.json", s.limitAnonymous, s.openapi)
+	r.GET("/metrics", s.authenticate, s.limitUser, s.adminOnly, s.metrics)
 
-	v1 := r.Group("/api/v1", s.authenticate, s.limitRate)
+	v1 := r.Group("/api/v1", s.authenticate, s.limitUser)
 	v1.GET("/me", s.me)
 
 	v1.POST("/releases", s.createRelease)
@@ -52,10 +53,10 @@ func (s *Server) routes(r *gin.Engine) {
 
 	// The pages, for people in a browser. A session cookie stands for the token; every form
 	// carries the session's CSRF token.
-	r.GET("/assets/*filepath", s.assets)
-	r.GET("/sign-in", s.signInPage)
-	r.POST("/sign-in", s.signIn)
-	pages := r.Group("/", s.signedIn)
+	r.GET("/assets/*filepath", s.limitAnonymous, s.assets)
+	r.GET("/sign-in", s.limitAnonymous, s.signInPage)
+	r.POST("/sign-in", s.limitAnonymous, s.signIn)
+	pages := r.Group("/", s.signedIn, s.limitUser)
 	pages.GET("/", s.home)
 	pages.GET("/queue", s.queuePage)
 	pages.GET("/checks/:id", s.checkPage)

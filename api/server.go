@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/notify"
@@ -38,9 +39,24 @@ type Options struct {
 	// Metrics serves /metrics (to admins); Observe is told of every answered request.
 	Metrics http.Handler
 	Observe func(route, method string, status int, d time.Duration)
-	// RateLimit is each user's sustained requests a second (0: no limit), RateBurst its burst.
+	// RateLimit is each user's sustained requests a second, on the API and the pages together
+	// (0: no limit), RateBurst its burst.
 	RateLimit float64
 	RateBurst int
+	// MaxInFlight bounds the requests served at once, the health checks aside: past it a
+	// request is answered 503. MaxInFlightPerUser bounds each user's share of them: past it,
+	// 429. 0 is no bound.
+	MaxInFlight        int
+	MaxInFlightPerUser int
+	// AnonymousRate is each client address's sustained requests a second made without signing
+	// in (0: no limit), AnonymousBurst its burst.
+	AnonymousRate  float64
+	AnonymousBurst int
+	// SignInRate is each client address's sustained failed sign-ins and token checks a minute
+	// (0: no limit), SignInBurst its burst. Past them nothing from that address is
+	// authenticated until Retry-After.
+	SignInRate  float64
+	SignInBurst int
 	// RequestTimeout bounds each request (0: no bound).
 	RequestTimeout time.Duration
 	// SecureCookies marks the pages' cookies Secure: set it when the service is reached over
@@ -58,11 +74,17 @@ type Outbox interface {
 
 // Server holds what the handlers need.
 type Server struct {
-	svc     *checks.Service
-	log     *slog.Logger
-	opts    Options
-	limiter *rateLimiter
-	pages   map[string]*template.Template
+	svc   *checks.Service
+	log   *slog.Logger
+	opts  Options
+	pages map[string]*template.Template
+
+	// The shares of capacity (see limits.go); a nil one does not limit.
+	inFlight      *semaphore.Weighted
+	userSlots     *userSlots
+	userRate      *buckets
+	anonymousRate *buckets
+	failures      *buckets
 
 	namesMu     sync.Mutex
 	agencyNames map[string]string
@@ -80,9 +102,13 @@ func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, err
 	if s.pages, err = parsePages(s.templateFuncs()); err != nil {
 		return nil, err
 	}
-	if opts.RateLimit > 0 {
-		s.limiter = newRateLimiter(opts.RateLimit, max(opts.RateBurst, 1))
+	if opts.MaxInFlight > 0 {
+		s.inFlight = semaphore.NewWeighted(int64(opts.MaxInFlight))
 	}
+	s.userSlots = newUserSlots(opts.MaxInFlightPerUser)
+	s.userRate = newBuckets(opts.RateLimit, opts.RateBurst)
+	s.anonymousRate = newBuckets(opts.AnonymousRate, opts.AnonymousBurst)
+	s.failures = newBuckets(opts.SignInRate/60, opts.SignInBurst)
 	r := gin.New()
 	if err := r.SetTrustedProxies(opts.TrustedProxies); err != nil {
 		return nil, err
@@ -91,15 +117,15 @@ func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, err
 	// A path with a trailing slash is not an endpoint: answer a problem, not a redirect.
 	r.RedirectTrailingSlash = false
 	r.ContextWithFallback = true
-	r.Use(s.requestID, s.logRequests, s.recover, s.limits, s.timeout)
-	r.NoRoute(func(c *gin.Context) {
-		if !strings.HasPrefix(c.Request.URL.Path, "/api/") {
+	r.Use(s.requestID, s.logRequests, s.recover, s.limits, s.shed, s.timeout)
+	r.NoRoute(s.limitAnonymous, func(c *gin.Context) {
+		if isPage(c.Request.URL.Path) {
 			s.failPage(c, checks.ErrNotFound)
 			return
 		}
 		s.fail(c, &checks.Error{Code: checks.ENOTFOUND, Message: "no such endpoint: see /api/v1/openapi.json"})
 	})
-	r.NoMethod(func(c *gin.Context) {
+	r.NoMethod(s.limitAnonymous, func(c *gin.Context) {
 		s.answer(c, codeMethodNotAllowed, "this endpoint does not take "+c.Request.Method, nil, "")
 	})
 	s.routes(r)
@@ -184,15 +210,33 @@ func (s *Server) limits(c *gin.Context) {
 	c.Next()
 }
 
-// authenticate requires a valid bearer token and puts its user on the context.
+// isPage reports whether a path is one of the pages, answered in HTML, rather than the API,
+// the metrics or the health checks.
+func isPage(path string) bool {
+	switch path {
+	case "/metrics", "/healthz", "/readyz":
+		return false
+	}
+	return !strings.HasPrefix(path, "/api/")
+}
+
+// authenticate requires a valid bearer token and puts its user on the context. A request
+// without one counts against its address's rate of requests made without signing in; a token
+// refused, against its address's failed sign-ins.
 func (s *Server) authenticate(c *gin.Context) {
 	scheme, secret, ok := strings.Cut(c.GetHeader("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
-		s.fail(c, &checks.Error{Code: checks.EUNAUTHORIZED, Message: "send Authorization: Bearer <token>"})
+		if !s.overAnonymousRate(c) {
+			s.fail(c, &checks.Error{Code: checks.EUNAUTHORIZED, Message: "send Authorization: Bearer <token>"})
+		}
+		return
+	}
+	if s.tooManyFailures(c) {
 		return
 	}
 	u, err := s.svc.Authenticate(c.Request.Context(), strings.TrimSpace(secret))
 	if err != nil {
+		s.countFailure(c, err)
 		s.fail(c, err)
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -37,6 +39,12 @@ var everySetting = []struct{ env, flag string }{
 	{"SAFEGUARDING_REQUEST_TIMEOUT", "--request-timeout"},
 	{"SAFEGUARDING_RATE_LIMIT", "--rate-limit"},
 	{"SAFEGUARDING_RATE_BURST", "--rate-burst"},
+	{"SAFEGUARDING_MAX_IN_FLIGHT", "--max-in-flight"},
+	{"SAFEGUARDING_MAX_IN_FLIGHT_PER_USER", "--max-in-flight-per-user"},
+	{"SAFEGUARDING_ANONYMOUS_RATE", "--anonymous-rate"},
+	{"SAFEGUARDING_ANONYMOUS_BURST", "--anonymous-burst"},
+	{"SAFEGUARDING_SIGN_IN_RATE", "--sign-in-rate"},
+	{"SAFEGUARDING_SIGN_IN_BURST", "--sign-in-burst"},
 	{"SAFEGUARDING_SMTP_HOST", "--smtp-host"},
 	{"SAFEGUARDING_SMTP_PORT", "--smtp-port"},
 	{"SAFEGUARDING_SMTP_USERNAME", "--smtp-username"},
@@ -93,7 +101,7 @@ func assertMentions(t *testing.T, err error, want ...string) {
 func TestLoadGivesTheDefaultsWhenNothingIsSet(t *testing.T) {
 	got := mustLoad(t, nil, nil)
 	want := Config{
-		Addr:            ":8080",
+		Addr:            "127.0.0.1:8080",
 		DataDir:         "./data",
 		MongoURI:        "",
 		Database:        "safeguarding",
@@ -105,6 +113,14 @@ func TestLoadGivesTheDefaultsWhenNothingIsSet(t *testing.T) {
 		RequestTimeout:  30 * time.Second,
 		RateLimit:       20,
 		RateBurst:       60,
+		// One user has a few requests in progress at once; an office behind one address
+		// loads pages and signs in without being held back.
+		MaxInFlight:        64,
+		MaxInFlightPerUser: 4,
+		AnonymousRate:      10,
+		AnonymousBurst:     100,
+		SignInRate:         10,
+		SignInBurst:        20,
 		SMTP: notify.SMTPConfig{Port: 587, TLS: notify.TLSStartTLS, From: "safeguarding@localhost",
 			Timeout: 30 * time.Second},
 		OutboxInterval:     10 * time.Second,
@@ -118,6 +134,20 @@ func TestLoadGivesTheDefaultsWhenNothingIsSet(t *testing.T) {
 	}
 	if !got.ClockStart.IsZero() {
 		t.Errorf("ClockStart = %v, want the zero time (the real clock)", got.ClockStart)
+	}
+}
+
+// A trial started with the defaults must not offer personal data on every interface: it is
+// reached from this machine, or through a reverse proxy on it, until SAFEGUARDING_ADDR says
+// otherwise.
+func TestTheDefaultListenAddressIsOnLoopbackOnly(t *testing.T) {
+	addr := mustLoad(t, nil, nil).Addr
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("default address %q: %v", addr, err)
+	}
+	if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
+		t.Errorf("the default address %q listens beyond loopback", addr)
 	}
 }
 
@@ -160,6 +190,12 @@ func TestLoadReadsEachEnvironmentVariable(t *testing.T) {
 			[]checks.Date{checks.MustDate("2022-09-19"), checks.MustDate("2023-05-08")}},
 		{"the trusted proxies are read as a list", "SAFEGUARDING_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16", func(c Config) any { return c.TrustedProxies }, []string{"10.0.0.1", "192.168.0.0/16"}},
 		{"the shutdown timeout is read", "SAFEGUARDING_SHUTDOWN_TIMEOUT", "45s", func(c Config) any { return c.ShutdownTimeout }, 45 * time.Second},
+		{"no bound on the requests in flight is read as 0", "SAFEGUARDING_MAX_IN_FLIGHT", "0", func(c Config) any { return c.MaxInFlight }, 0},
+		{"each user's requests in flight are read", "SAFEGUARDING_MAX_IN_FLIGHT_PER_USER", "4", func(c Config) any { return c.MaxInFlightPerUser }, 4},
+		{"a fractional rate without signing in is read", "SAFEGUARDING_ANONYMOUS_RATE", "2.5", func(c Config) any { return c.AnonymousRate }, 2.5},
+		{"the burst without signing in is read", "SAFEGUARDING_ANONYMOUS_BURST", "30", func(c Config) any { return c.AnonymousBurst }, 30},
+		{"the failed sign-ins a minute are read", "SAFEGUARDING_SIGN_IN_RATE", "3", func(c Config) any { return c.SignInRate }, 3.0},
+		{"the failed sign-ins at once are read", "SAFEGUARDING_SIGN_IN_BURST", "5", func(c Config) any { return c.SignInBurst }, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,6 +272,12 @@ func TestLoadRejectsEveryInvalidValueNamingTheVariableAndTheAcceptedValues(t *te
 		{"a base URL without a host is refused", "SAFEGUARDING_BASE_URL", "https://", "http:// or https://"},
 		{"a shutdown timeout without a unit is refused", "SAFEGUARDING_SHUTDOWN_TIMEOUT", "20", "duration from 1s to 10m0s"},
 		{"a shutdown timeout over ten minutes is refused", "SAFEGUARDING_SHUTDOWN_TIMEOUT", "1h", "duration from 1s to 10m0s"},
+		{"a negative bound on the requests in flight is refused", "SAFEGUARDING_MAX_IN_FLIGHT", "-1", "whole number from 0 to 100000"},
+		{"a fractional share of the requests in flight is refused", "SAFEGUARDING_MAX_IN_FLIGHT_PER_USER", "1.5", "whole number from 0 to 100000"},
+		{"a rate without signing in in words is refused", "SAFEGUARDING_ANONYMOUS_RATE", "lots", "number from 0 (no limit) to 10000"},
+		{"a burst of no requests is refused", "SAFEGUARDING_ANONYMOUS_BURST", "0", "whole number from 1 to 100000"},
+		{"a negative rate of failed sign-ins is refused", "SAFEGUARDING_SIGN_IN_RATE", "-3", "number from 0 (no limit) to 10000"},
+		{"a burst of no failed sign-ins is refused", "SAFEGUARDING_SIGN_IN_BURST", "0", "whole number from 1 to 100000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -365,7 +407,7 @@ func TestUsageListsEveryVariableAndFlag(t *testing.T) {
 func TestUsageShowsEachDefault(t *testing.T) {
 	var b bytes.Buffer
 	Usage(&b)
-	for _, l := range []string{"SAFEGUARDING_ADDR", ":8080", "./data", "safeguarding", "15:00", "20s", "(none)"} {
+	for _, l := range []string{"SAFEGUARDING_ADDR", "127.0.0.1:8080", "./data", "safeguarding", "15:00", "20s", "(none)"} {
 		if !strings.Contains(b.String(), l) {
 			t.Errorf("usage does not show %q:\n%s", l, b.String())
 		}

@@ -65,7 +65,7 @@ func startService(t *testing.T, bin, dataDir string) (string, *exec.Cmd, *syncBu
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = append(env, "SAFEGUARDING_DATA_DIR="+dataDir, "SAFEGUARDING_ADDR=127.0.0.1:0", "SAFEGUARDING_RATE_LIMIT=0")
+	cmd.Env = append(env, "SAFEGUARDING_DATA_DIR="+dataDir, "SAFEGUARDING_ADDR=127.0.0.1:0", "SAFEGUARDING_RATE_LIMIT=0", "SAFEGUARDING_MAX_IN_FLIGHT_PER_USER=0")
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

@@ -35,8 +35,9 @@ by running that binary's "users add" on the service's database; or give them wit
 --com-token may list several COMs' tokens, comma-separated (COMs of different teams, say):
 the clients take them in turn, each listing, reading and writing its own team's checks.
 
-Start the service without its per-user rate limit, or most requests are answered 429:
-  SAFEGUARDING_RATE_LIMIT=0 safeguarding serve
+Start the service without its per-user limits (a rate, and requests at once), or most
+requests are answered 429:
+  SAFEGUARDING_RATE_LIMIT=0 SAFEGUARDING_MAX_IN_FLIGHT_PER_USER=0 safeguarding serve
 
 Flags:
 `

@@ -42,7 +42,7 @@ for t in $(seq 2 16); do
 done
 coms=$(awk '$1=="com" {print $NF}' "$OUT/tokens.txt" | head -16 | paste -sd, -)
 
-SAFEGUARDING_RATE_LIMIT=0 MONGODB_DATABASE=$DB SAFEGUARDING_DATA_DIR="$OUT/data" \
+SAFEGUARDING_RATE_LIMIT=0 SAFEGUARDING_MAX_IN_FLIGHT_PER_USER=0 MONGODB_DATABASE=$DB SAFEGUARDING_DATA_DIR="$OUT/data" \
   SAFEGUARDING_ADDR=127.0.0.1:$PORT "$OUT/bin/safeguarding" serve >"$OUT/serve.log" 2>&1 &
 serve=$!
 trap 'kill $serve 2>/dev/null; wait $serve 2>/dev/null || true' EXIT

@@ -38,7 +38,7 @@ type apiError struct {
 func (e *apiError) Error() string {
 	msg := fmt.Sprintf("%s %s: status %d: %s", e.Method, e.Path, e.Status, e.Body)
 	if e.Status == http.StatusTooManyRequests {
-		msg += " (the per-user rate limit: start serve with SAFEGUARDING_RATE_LIMIT=0 for a load test)"
+		msg += " (the per-user limits: start serve with SAFEGUARDING_RATE_LIMIT=0 SAFEGUARDING_MAX_IN_FLIGHT_PER_USER=0 for a load test)"
 	}
 	return msg
 }
@@ -84,7 +84,7 @@ func (c *apiClient) do(ctx context.Context, method, path, token string, body []b
 // healthy checks that the service answers before anything else is done.
 func (c *apiClient) healthy(ctx context.Context) error {
 	if _, _, err := c.do(ctx, http.MethodGet, "/healthz", "", nil, http.StatusOK); err != nil {
-		return fmt.Errorf("the service at %s does not answer (start it first: SAFEGUARDING_RATE_LIMIT=0 safeguarding serve): %w", c.base, err)
+		return fmt.Errorf("the service at %s does not answer (start it first: SAFEGUARDING_RATE_LIMIT=0 SAFEGUARDING_MAX_IN_FLIGHT_PER_USER=0 safeguarding serve): %w", c.base, err)
 	}
 	return nil
 }

@@ -124,7 +124,9 @@ func TestTwoReplicasRecordEachRungOnceAndDeliverEachEmailOnce(t *testing.T) {
 	env := newEnv(t,
 		"SAFEGUARDING_SMTP_HOST", smtp.Host, "SAFEGUARDING_SMTP_PORT", strconv.Itoa(smtp.Port), "SAFEGUARDING_SMTP_TLS", "none",
 		"SAFEGUARDING_MAIL_FROM", "safeguarding@probation.example.org",
-		"SAFEGUARDING_NOTICE_INTERVAL", "1s", "SAFEGUARDING_OUTBOX_INTERVAL", "1s", "SAFEGUARDING_RATE_LIMIT", "0")
+		"SAFEGUARDING_NOTICE_INTERVAL", "1s", "SAFEGUARDING_OUTBOX_INTERVAL", "1s", "SAFEGUARDING_RATE_LIMIT", "0",
+		// Eight clients fire each transition at once: the per-user share must not answer for the lifecycle.
+		"SAFEGUARDING_MAX_IN_FLIGHT_PER_USER", "0")
 	db := testenv.Client().Database(env["MONGODB_DATABASE"])
 
 	tokens := map[string]string{}

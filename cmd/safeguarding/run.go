@@ -179,6 +179,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Escalator: a.escalator, Outbox: a.outbox, Sender: a.sender,
 		Metrics: m.Handler(), Observe: m.ObserveRequest,
 		RateLimit: a.cfg.RateLimit, RateBurst: a.cfg.RateBurst, RequestTimeout: a.cfg.RequestTimeout,
+		MaxInFlight: a.cfg.MaxInFlight, MaxInFlightPerUser: a.cfg.MaxInFlightPerUser,
+		AnonymousRate: a.cfg.AnonymousRate, AnonymousBurst: a.cfg.AnonymousBurst,
+		SignInRate: a.cfg.SignInRate, SignInBurst: a.cfg.SignInBurst,
 		SecureCookies: strings.HasPrefix(a.cfg.BaseURL, "https://"),
 	})
 	if err != nil {

@@ -72,9 +72,21 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
-// ObserveRequest records one answered request.
+// ObserveRequest records one answered request. route must come from a fixed set (the routes
+// served, or one name for the rest); the method is the client's, so it is reduced to one.
 func (m *Metrics) ObserveRequest(route, method string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+	m.requests.WithLabelValues(route, methodLabel(method), strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// methodLabel keeps the methods HTTP defines and makes any other "other": each label value is
+// a series kept for ever, so a client must not be able to make up new ones.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 // Recorded counts a rung recorded on a check.
