@@ -73,8 +73,19 @@ func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
 	return out, nil
 }
 
-// render answers a page.
+// render answers a page. Its template may name agencies, so the directory's names are read
+// first: when they cannot be, the page answers that failure.
 func (s *Server) render(c *gin.Context, status int, page string, d pageData) {
+	if err := s.loadAgencyNames(c.Request.Context()); err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.write(c, status, page, d)
+}
+
+// write answers a page with what the names already read: the error pages use it directly,
+// so that answering a failure never needs the database.
+func (s *Server) write(c *gin.Context, status int, page string, d pageData) {
 	if u, ok := c.Get(keyUser); ok {
 		user := u.(checks.User)
 		d.User = &user
@@ -117,7 +128,7 @@ func navFor(u checks.User, path string) []navItem {
 
 // message answers a page with a heading and a few lines: not found, not allowed, a fault.
 func (s *Server) message(c *gin.Context, status int, title string, lines ...string) {
-	s.render(c, status, "message", pageData{Title: title, Data: struct{ Lines []string }{lines}})
+	s.write(c, status, "message", pageData{Title: title, Data: struct{ Lines []string }{lines}})
 	c.Abort()
 }
 
@@ -211,8 +222,15 @@ func (s *Server) cookie(c *gin.Context, name, value string, maxAge int, path str
 func (s *Server) signInPage(c *gin.Context) {
 	next := c.Query("next")
 	if secret, _ := c.Cookie(sessionCookie); secret != "" {
-		if _, _, err := s.svc.SessionUser(c.Request.Context(), secret); err == nil {
+		_, _, err := s.svc.SessionUser(c.Request.Context(), secret)
+		switch checks.ErrorCode(err) {
+		case "":
 			c.Redirect(http.StatusSeeOther, safeNext(next))
+			return
+		case checks.EUNAUTHORIZED:
+		default:
+			// The session could not be looked up: signing in again would fail the same way.
+			s.failPage(c, err)
 			return
 		}
 	}

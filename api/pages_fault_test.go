@@ -1,0 +1,123 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/probation/safeguarding/internal/testenv"
+)
+
+// unavailableHeading is what the pages say while the database is away.
+const unavailableHeading = "Sorry, the service is unavailable"
+
+// wantUnavailablePage fails the test unless the answer is the "service unavailable" page:
+// 503, with Retry-After.
+func wantUnavailablePage(t *testing.T, what string, res pageReply) {
+	t.Helper()
+	if res.status != http.StatusServiceUnavailable || res.header.Get("Retry-After") == "" ||
+		!strings.HasPrefix(res.header.Get("Content-Type"), "text/html") || !strings.Contains(res.body, unavailableHeading) {
+		t.Errorf("%s: %d %s, Retry-After %q; want the %q page, 503 with Retry-After", what, res.status,
+			res.header.Get("Content-Type"), res.header.Get("Retry-After"), unavailableHeading)
+	}
+}
+
+// connect is a client of the database at uri that gives up finding it within half a second.
+func connect(t *testing.T, uri string) *mongo.Client {
+	t.Helper()
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(500 * time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	return client
+}
+
+// csrfOf reads a session's CSRF token from a page (every page's sign-out form carries it).
+func (e *env) csrfOf(t *testing.T, session *http.Cookie) string {
+	t.Helper()
+	res := e.page(t, "GET", "/releases/new", nil, session)
+	if m := csrfField.FindStringSubmatch(res.body); m != nil {
+		return m[1]
+	}
+	if res = e.page(t, "GET", "/queue", nil, session); csrfField.MatchString(res.body) {
+		return csrfField.FindStringSubmatch(res.body)[1]
+	}
+	t.Fatalf("no CSRF token on the pages of this session: %d %s", res.status, res.body)
+	return ""
+}
+
+// While the database is stopped, every page, and every form sent, answers the "service
+// unavailable" page with 503 and Retry-After: looking up the session fails that way, and
+// so does a signed-in browser's visit to the sign-in page (signing in again would fail
+// too).
+func TestWhileTheDatabaseIsDownEveryPageAnswersTheUnavailablePage(t *testing.T) {
+	db := testenv.StartStoppable(t)
+	e := newEnvOn(t, connect(t, db.URI).Database("pages"), nil, nil)
+	r := e.createRelease(t, e.com, nil)
+	da, cs := checkOf(t, r, "domestic_abuse"), checkOf(t, r, "child_safeguarding")
+	e.act(t, e.com, da.ID, "request", asRequest)
+	sessions := map[string]*http.Cookie{
+		"com": e.signInWithForm(t, e.com.Token), "police": e.signInWithForm(t, e.police.Token),
+		"manager": e.signInWithForm(t, e.manager.Token),
+	}
+	csrf := map[string]string{}
+	for who, session := range sessions {
+		csrf[who] = e.csrfOf(t, session)
+	}
+	db.Stop(t)
+
+	for _, tc := range []struct {
+		name, who, method, path string
+		form                    url.Values
+	}{
+		{"the home page", "com", "GET", "/", nil},
+		{"the list of releases", "com", "GET", "/releases", nil},
+		{"a release", "com", "GET", "/releases/" + r.ID, nil},
+		{"the form to record a release", "manager", "GET", "/releases/new", nil},
+		{"recording a release", "com", "POST", "/releases/new", url.Values{"crn": {"X123456"}}},
+		{"a check's link opened by probation", "com", "GET", "/checks/" + da.ID, nil},
+		{"requesting a check", "com", "POST", "/checks/" + cs.ID + "/request", url.Values{}},
+		{"the liaison's queue", "police", "GET", "/queue", nil},
+		{"a request opened by its liaison", "police", "GET", "/checks/" + da.ID, nil},
+		{"answering a request", "police", "POST", "/checks/" + da.ID + "/response", url.Values{"outcome": {"no_information"}}},
+		{"the dashboard", "manager", "GET", "/dashboard", nil},
+		{"the sign-in page of a signed-in browser", "com", "GET", "/sign-in?hop=1", nil},
+		{"signing out", "com", "POST", "/sign-out", url.Values{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.form != nil {
+				tc.form.Set("csrf_token", csrf[tc.who])
+			}
+			wantUnavailablePage(t, tc.method+" "+tc.path, e.page(t, tc.method, tc.path, tc.form, sessions[tc.who]))
+		})
+	}
+}
+
+// The pages name agencies from the directory. When the database does not give the names
+// before the request's time is up, the page answers "service unavailable", 503, rather than
+// wait past that time and show codes for names. The database is held, not stopped: a
+// proxy keeps the directory's query from it.
+func TestAPageWhoseAgencyNamesDoNotComeInTimeAnswersTheUnavailablePage(t *testing.T) {
+	proxy := testenv.StartDBProxy(t, "")
+	name := testenv.DatabaseName(t)
+	e := newEnvOn(t, connect(t, proxy.URI(testenv.RealEngine())).Database(name), nil,
+		func(o *Options) { o.RequestTimeout = time.Second })
+	// Signed in through the service, not the form: no page is shown before the hold, so
+	// the names are still to be read.
+	_, _, secret, err := e.svc.SignIn(context.Background(), e.police.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := proxy.Hold(name, "find", "agencies")
+	defer hold.Release()
+
+	res := e.page(t, "GET", "/queue", nil, &http.Cookie{Name: sessionCookie, Value: secret})
+	wantUnavailablePage(t, "the liaison's queue", res)
+}
