@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/gin-gonic/gin/render"
 
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/web"
@@ -84,7 +84,9 @@ func (s *Server) render(c *gin.Context, status int, page string, d pageData) {
 }
 
 // write answers a page with what the names already read: the error pages use it directly,
-// so that answering a failure never needs the database.
+// so that answering a failure never needs the database. The page is rendered into a buffer
+// first: a template that fails half-way must not send half a page as if it were whole. The
+// failure is logged (with the request id, never the page's data) and answered as a fault.
 func (s *Server) write(c *gin.Context, status int, page string, d pageData) {
 	if u, ok := c.Get(keyUser); ok {
 		user := u.(checks.User)
@@ -95,8 +97,21 @@ func (s *Server) write(c *gin.Context, status int, page string, d pageData) {
 	if sess, ok := c.Get(keySession); ok && d.CSRF == "" {
 		d.CSRF = sess.(checks.Session).CSRF
 	}
+	var buf bytes.Buffer
+	if err := s.pages[page].ExecuteTemplate(&buf, "layout", d); err != nil {
+		err = fmt.Errorf("render the %s page: %w", page, err)
+		if page == "message" {
+			// The error page itself: nothing is left to render with.
+			s.log.ErrorContext(c.Request.Context(), "page failed", "error", err.Error())
+			c.String(http.StatusInternalServerError, "Sorry, there is a problem with the service. Reference "+requestID(c)+".")
+			c.Abort()
+			return
+		}
+		s.failPage(c, err)
+		return
+	}
 	c.Header("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	c.Render(status, render.HTML{Template: s.pages[page], Name: "layout", Data: d})
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
 // where describes a user's teams or agency, for the header.

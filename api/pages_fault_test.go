@@ -2,12 +2,16 @@ package api
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -120,4 +124,47 @@ func TestAPageWhoseAgencyNamesDoNotComeInTimeAnswersTheUnavailablePage(t *testin
 
 	res := e.page(t, "GET", "/queue", nil, &http.Cookie{Name: sessionCookie, Value: secret})
 	wantUnavailablePage(t, "the liaison's queue", res)
+}
+
+// A page whose template fails half-way is not sent half-written: the whole answer is the
+// error page, 500, with the request id as its reference, and the failure is logged with
+// that id, without the page's data. The template fails on data of the wrong shape, given
+// by a route added for this test only.
+func TestATemplateThatFailsIsAnswered500AndLoggedNotSentHalfWritten(t *testing.T) {
+	var logs lockedBuffer
+	e := serveEnv(t, nil, nil)
+	s, h, err := newServer(e.svc, slog.New(slog.NewJSONHandler(&logs, nil)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.GET("/broken", func(c *gin.Context) {
+		s.render(c, http.StatusOK, "release", pageData{Title: "John Smith (X123456)", Data: struct{ Name string }{"John Smith"}})
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	res, err := (&http.Client{}).Get(srv.URL + "/broken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	id := res.Header.Get("X-Request-ID")
+	if res.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "Sorry, there is a problem with the service") ||
+		!strings.Contains(string(body), id) {
+		t.Errorf("a failed template answered %d %s, want the error page (500) with reference %s", res.StatusCode, body, id)
+	}
+	if strings.Contains(string(body), "John Smith") {
+		t.Error("the answer holds the half-written page")
+	}
+	logged := false
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if strings.Contains(line, "John Smith") {
+			t.Errorf("a log line holds the page's data: %s", line)
+		}
+		logged = logged || (strings.Contains(line, `"level":"ERROR"`) && strings.Contains(line, "render the release page") &&
+			strings.Contains(line, `"request_id":"`+id+`"`))
+	}
+	if !logged {
+		t.Errorf("the failure is not logged as an error with the request id:\n%s", logs.String())
+	}
 }

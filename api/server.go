@@ -70,6 +70,15 @@ type Server struct {
 
 // New returns the HTTP handler of the service.
 func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, error) {
+	_, h, err := newServer(svc, log, opts)
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// newServer returns the server and its router (the tests reach the server through it).
+func newServer(svc *checks.Service, log *slog.Logger, opts Options) (*Server, *gin.Engine, error) {
 	// gin's mode is process-wide; release mode keeps its debug banner out of the logs.
 	gin.SetMode(gin.ReleaseMode)
 	if _, ok := log.Handler().(requestIDHandler); !ok {
@@ -78,14 +87,14 @@ func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, err
 	s := &Server{svc: svc, log: log, opts: opts, agencyNames: map[string]string{}}
 	var err error
 	if s.pages, err = parsePages(s.templateFuncs()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if opts.RateLimit > 0 {
 		s.limiter = newRateLimiter(opts.RateLimit, max(opts.RateBurst, 1))
 	}
 	r := gin.New()
 	if err := r.SetTrustedProxies(opts.TrustedProxies); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.HandleMethodNotAllowed = true
 	// A path with a trailing slash is not an endpoint: answer a problem, not a redirect.
@@ -103,7 +112,7 @@ func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, err
 		s.answer(c, codeMethodNotAllowed, "this endpoint does not take "+c.Request.Method, nil, "")
 	})
 	s.routes(r)
-	return r, nil
+	return s, r, nil
 }
 
 const (
