@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/internal/testenv"
 )
 
@@ -166,5 +168,64 @@ func TestATemplateThatFailsIsAnswered500AndLoggedNotSentHalfWritten(t *testing.T
 	}
 	if !logged {
 		t.Errorf("the failure is not logged as an error with the request id:\n%s", logs.String())
+	}
+}
+
+// Signing out keeps the sign-in's audit entry even when it never left the session: the
+// database stops just before the sign-in's entry is copied to the audit trail (the
+// sign-in stands, its entry pending on the session), comes back, and the browser signs
+// out. Both entries are in the audit trail.
+func TestSigningOutKeepsASignInEntryThatWasStillPendingOnTheSession(t *testing.T) {
+	db := testenv.StartStoppable(t)
+	const dbName = "signout"
+	cutter := newDBCutter(t, db.URI, dbName)
+	e := newEnvOn(t, connect(t, cutter.uri(db.Pooled)).Database(dbName), nil, nil)
+	form := e.page(t, "GET", "/sign-in?hop=1", nil)
+	pre, m := cookieNamed(form.header, "sg_signin"), csrfField.FindStringSubmatch(form.body)
+	if pre == nil || m == nil {
+		t.Fatalf("the sign-in form lacks its CSRF token or cookie: %d", form.status)
+	}
+
+	// Signing in writes the session with its entry, then copies the entry: cut before that.
+	cutter.arm(2, func() { db.Stop(t) })
+	res := e.page(t, "POST", "/sign-in", url.Values{"csrf_token": {m[1]}, "token": {e.com.Token}, "next": {"/"}}, pre)
+	if cut, _ := cutter.result(); cut != "insert audit" {
+		t.Fatalf("the cut came before %q, want the copy of the sign-in's entry (insert audit)", cut)
+	}
+	session := cookieNamed(res.header, sessionCookie)
+	if res.status != http.StatusSeeOther || session == nil {
+		t.Fatalf("sign-in with its entry left pending answered %d without a session: the sign-in should stand", res.status)
+	}
+	<-cutter.stopped()
+	db.Start(t)
+	cutter.up()
+	waitReady(t, e)
+
+	res = e.page(t, "POST", "/sign-out", url.Values{"csrf_token": {e.csrfOf(t, session)}}, session)
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("sign-out answered %d %s", res.status, res.body)
+	}
+	var trail apiList[struct {
+		Action string `json:"action"`
+	}]
+	want(t, e.do(t, e.admin.Token, "GET", "/api/v1/audit?resource_id="+checks.HashToken(session.Value), nil), http.StatusOK, &trail)
+	var got []string
+	for _, entry := range trail.Items {
+		got = append(got, entry.Action)
+	}
+	if !slices.Equal(got, []string{"session.create", "session.end"}) {
+		t.Errorf("the session's audit trail is %v, want its sign-in and its sign-out", got)
+	}
+}
+
+// waitReady waits for the service to find its database again after a restart.
+func waitReady(t *testing.T, e *env) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for e.store.Ping(context.Background()) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the database did not answer again within 30 s of its restart")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
