@@ -151,6 +151,9 @@ func (s *Server) message(c *gin.Context, status int, title string, lines ...stri
 // like a page that does not exist.
 func (s *Server) failPage(c *gin.Context, err error) {
 	class := checks.Classify(err)
+	if s.abandon(c, err, class) {
+		return
+	}
 	switch class.Code {
 	case checks.EUNAUTHORIZED:
 		c.Redirect(http.StatusSeeOther, "/sign-in")
