@@ -110,6 +110,11 @@ func (p *DBProxy) holdFor(msg []byte) *Hold {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, h := range p.holds {
+		select {
+		case <-h.release:
+			continue // released: it holds nothing any more
+		default:
+		}
 		if h.db == db && h.command == command && h.coll == coll {
 			return h
 		}
