@@ -86,7 +86,7 @@ func (s *Server) listReleases(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, pageJSON(page, s.view().release))
+	c.JSON(http.StatusOK, pageJSON(page, s.view().listedRelease))
 }
 
 func (s *Server) patchRelease(c *gin.Context) {

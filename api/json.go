@@ -66,8 +66,9 @@ type checkReleaseJSON struct {
 }
 
 type responseJSON struct {
-	Outcome         string    `json:"outcome"`
-	Summary         string    `json:"summary"`
+	Outcome string `json:"outcome"`
+	// Summary is left out by the list of releases, which shows none (see listedRelease).
+	Summary         *string   `json:"summary,omitempty"`
 	RespondedAt     time.Time `json:"responded_at"`
 	RespondedBy     string    `json:"responded_by"`
 	RespondedByName string    `json:"responded_by_name"`
@@ -169,6 +170,18 @@ func (v view) release(r checks.Release) releaseJSON {
 	return out
 }
 
+// listedRelease is a release as the list of releases shows it: its checks' answers without
+// their summaries (checks.Service.Releases does not give them).
+func (v view) listedRelease(r checks.Release) releaseJSON {
+	out := v.release(r)
+	for i := range out.Checks {
+		if out.Checks[i].Response != nil {
+			out.Checks[i].Response.Summary = nil
+		}
+	}
+	return out
+}
+
 func (v view) check(c checks.Check) checkJSON {
 	out := checkJSON{
 		ID: c.ID, ReleaseID: c.ReleaseID, Type: string(c.Type), Agency: c.Agency, Status: string(c.Status),
@@ -184,7 +197,7 @@ func (v view) check(c checks.Check) checkJSON {
 		Version: c.Version,
 	}
 	if r := c.Response; r != nil {
-		out.Response = &responseJSON{string(r.Outcome), r.Summary, r.RespondedAt, r.RespondedBy, r.RespondedByName}
+		out.Response = &responseJSON{string(r.Outcome), &r.Summary, r.RespondedAt, r.RespondedBy, r.RespondedByName}
 	}
 	for rule, e := range c.Escalations {
 		if out.Escalations == nil {

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/internal/testenv"
 	"github.com/probation/safeguarding/notify"
@@ -65,7 +67,14 @@ func newEnv(t *testing.T) *env {
 // be nil).
 func newEnvWith(t *testing.T, log *slog.Logger, opts func(*Options)) *env {
 	t.Helper()
-	e := serveEnv(t, log, opts)
+	return newEnvOn(t, testenv.Database(t), log, opts)
+}
+
+// newEnvOn is newEnvWith on a database of the test's choosing (one it stops, or one it
+// reaches through a testenv.DBProxy).
+func newEnvOn(t *testing.T, db *mongo.Database, log *slog.Logger, opts func(*Options)) *env {
+	t.Helper()
+	e := serveEnvOn(t, db, log, opts)
 	e.admin = e.user(t, checks.UserInput{Name: "Ada Admin", Email: "ada@example.org", Role: "admin"})
 	e.com = e.user(t, checks.UserInput{Name: "Colm Oman", Email: "colm@example.org", Role: "com", Team: "N07-T1"})
 	e.otherCOM = e.user(t, checks.UserInput{Name: "Olly Other", Email: "olly@example.org", Role: "com", Team: "N08-T2"})
@@ -81,9 +90,13 @@ func newEnvWith(t *testing.T, log *slog.Logger, opts func(*Options)) *env {
 // serveEnv starts the service, its outbox and sender, and its HTTP server, with no users.
 func serveEnv(tb testing.TB, log *slog.Logger, opts func(*Options)) *env {
 	tb.Helper()
+	return serveEnvOn(tb, testenv.Database(tb), log, opts)
+}
+
+func serveEnvOn(tb testing.TB, db *mongo.Database, log *slog.Logger, opts func(*Options)) *env {
+	tb.Helper()
 	ctx := context.Background()
 	e := &env{clock: testenv.At(tb, "2026-11-24T09:00:00Z")}
-	db := testenv.Database(tb)
 	e.store = store.New(db, testenv.Logger())
 	deadlines := checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}
 	e.svc = checks.NewService(e.store, e.clock, deadlines, testenv.Logger())

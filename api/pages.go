@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/gin-gonic/gin/render"
 
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/web"
@@ -73,8 +73,21 @@ func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
 	return out, nil
 }
 
-// render answers a page.
+// render answers a page. Its template may name agencies, so the directory's names are read
+// first: when they cannot be, the page answers that failure.
 func (s *Server) render(c *gin.Context, status int, page string, d pageData) {
+	if err := s.loadAgencyNames(c.Request.Context()); err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.write(c, status, page, d)
+}
+
+// write answers a page with what the names already read: the error pages use it directly,
+// so that answering a failure never needs the database. The page is rendered into a buffer
+// first: a template that fails half-way must not send half a page as if it were whole. The
+// failure is logged (with the request id, never the page's data) and answered as a fault.
+func (s *Server) write(c *gin.Context, status int, page string, d pageData) {
 	if u, ok := c.Get(keyUser); ok {
 		user := u.(checks.User)
 		d.User = &user
@@ -84,8 +97,21 @@ func (s *Server) render(c *gin.Context, status int, page string, d pageData) {
 	if sess, ok := c.Get(keySession); ok && d.CSRF == "" {
 		d.CSRF = sess.(checks.Session).CSRF
 	}
+	var buf bytes.Buffer
+	if err := s.pages[page].ExecuteTemplate(&buf, "layout", d); err != nil {
+		err = fmt.Errorf("render the %s page: %w", page, err)
+		if page == "message" {
+			// The error page itself: nothing is left to render with.
+			s.log.ErrorContext(c.Request.Context(), "page failed", "error", err.Error())
+			c.String(http.StatusInternalServerError, "Sorry, there is a problem with the service. Reference "+requestID(c)+".")
+			c.Abort()
+			return
+		}
+		s.failPage(c, err)
+		return
+	}
 	c.Header("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	c.Render(status, render.HTML{Template: s.pages[page], Name: "layout", Data: d})
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
 // where describes a user's teams or agency, for the header.
@@ -117,7 +143,7 @@ func navFor(u checks.User, path string) []navItem {
 
 // message answers a page with a heading and a few lines: not found, not allowed, a fault.
 func (s *Server) message(c *gin.Context, status int, title string, lines ...string) {
-	s.render(c, status, "message", pageData{Title: title, Data: struct{ Lines []string }{lines}})
+	s.write(c, status, "message", pageData{Title: title, Data: struct{ Lines []string }{lines}})
 	c.Abort()
 }
 
@@ -125,6 +151,9 @@ func (s *Server) message(c *gin.Context, status int, title string, lines ...stri
 // like a page that does not exist.
 func (s *Server) failPage(c *gin.Context, err error) {
 	class := checks.Classify(err)
+	if s.abandon(c, err, class) {
+		return
+	}
 	switch class.Code {
 	case checks.EUNAUTHORIZED:
 		c.Redirect(http.StatusSeeOther, "/sign-in")
@@ -221,8 +250,15 @@ func (s *Server) cookie(c *gin.Context, name, value string, maxAge int, path str
 func (s *Server) signInPage(c *gin.Context) {
 	next := c.Query("next")
 	if secret, _ := c.Cookie(sessionCookie); secret != "" {
-		if _, _, err := s.svc.SessionUser(c.Request.Context(), secret); err == nil {
+		_, _, err := s.svc.SessionUser(c.Request.Context(), secret)
+		switch checks.ErrorCode(err) {
+		case "":
 			c.Redirect(http.StatusSeeOther, safeNext(next))
+			return
+		case checks.EUNAUTHORIZED:
+		default:
+			// The session could not be looked up: signing in again would fail the same way.
+			s.failPage(c, err)
 			return
 		}
 	}

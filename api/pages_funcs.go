@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"html/template"
 	"strings"
 	"time"
@@ -83,25 +84,47 @@ func (s *Server) templateFuncs() template.FuncMap {
 	}
 }
 
-// agencyName is an agency's name from the directory (its code when unknown). Names never
-// change, so each is read once.
+// agencyName is an agency's name from the directory, or its code when the directory has no
+// such agency or has not been read yet (see loadAgencyNames). It never reads the database:
+// the templates call it, and a template has no request to fail.
 func (s *Server) agencyName(code string) string {
 	s.namesMu.Lock()
-	name, ok := s.agencyNames[code]
-	s.namesMu.Unlock()
-	if ok {
+	defer s.namesMu.Unlock()
+	if name, ok := s.agencyNames[code]; ok {
 		return name
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	a, err := s.svc.Agency(ctx, code)
-	if err != nil {
-		return code
+	return code
+}
+
+// loadAgencyNames reads the names of the whole directory (two pages of a list), once per
+// process: names never change. A failure is the request's: the page answers it (503 while
+// the database is away) rather than show codes for names.
+func (s *Server) loadAgencyNames(ctx context.Context) error {
+	s.namesMu.Lock()
+	loaded := len(s.agencyNames) > 0
+	s.namesMu.Unlock()
+	if loaded {
+		return nil
+	}
+	names := map[string]string{}
+	f := checks.AgencyFilter{Limit: 200}
+	for {
+		page, err := s.svc.Agencies(ctx, f)
+		if err != nil {
+			return fmt.Errorf("read the agency directory's names: %w", err)
+		}
+		for _, a := range page.Items {
+			names[a.Code] = a.Name
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
 	}
 	s.namesMu.Lock()
-	s.agencyNames[code] = a.Name
-	s.namesMu.Unlock()
-	return a.Name
+	defer s.namesMu.Unlock()
+	s.agencyNames = names
+	return nil
 }
 
 type option struct{ Value, Text string }

@@ -50,7 +50,7 @@ func (s *Server) queuePage(c *gin.Context) {
 		Data: struct {
 			Agency string
 			Rows   []queueRow
-		}{s.agencyName(u.Agency), rows}})
+		}{u.Agency, rows}})
 }
 
 // allChecks reads every page of a check list.

@@ -360,9 +360,12 @@ func (s *Server) dashboardPage(c *gin.Context) {
 			}
 		}
 		view.Completion, view.CompletionRows = &completion, rows
-		if agencies, err := s.svc.AgencyFigures(ctx, u, scope); err == nil {
-			view.Agencies = &agencies
+		agencies, err := s.svc.AgencyFigures(ctx, u, scope)
+		if err != nil {
+			s.failPage(c, err)
+			return
 		}
+		view.Agencies = &agencies
 	case checks.EINVALID:
 		errs = formErrors(err, nil)
 	default:

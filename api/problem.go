@@ -68,16 +68,15 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.As(err, &media):
 		s.answer(c, codeUnsupportedMedia, "send the body as JSON with Content-Type: application/json", nil, "")
 		return
-	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
-		// The client went away; nobody reads the answer.
-		c.Abort()
+	}
+	class := checks.Classify(err)
+	if s.abandon(c, err, class) {
 		return
 	}
 	var e *checks.Error
 	if !errors.As(err, &e) {
 		e = &checks.Error{Err: err}
 	}
-	class := checks.Classify(err)
 	if class.Fault {
 		s.log.LogAttrs(c.Request.Context(), levelFor(class), "request failed", slog.String("error", err.Error()))
 	}
@@ -99,6 +98,20 @@ func (s *Server) fail(c *gin.Context, err error) {
 		fields = append(fields, fieldProblem{f.Field, f.Reason})
 	}
 	s.answer(c, class.Code, detail, fields, string(e.Status))
+}
+
+// abandon reports whether the client hung up before its answer, and if so answers nothing:
+// nobody would read it, and logRequests logs the request as abandoned (499). The
+// cancellation that follows a hang-up is no fault; any other fault is logged all the same.
+func (s *Server) abandon(c *gin.Context, err error, class checks.Class) bool {
+	if !errors.Is(c.Request.Context().Err(), context.Canceled) {
+		return false
+	}
+	if class.Fault {
+		s.log.LogAttrs(c.Request.Context(), levelFor(class), "request failed", slog.String("error", err.Error()))
+	}
+	c.Abort()
+	return true
 }
 
 // levelFor logs what may pass by itself (the database briefly away) as a warning, and every

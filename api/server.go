@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -92,6 +93,15 @@ type Server struct {
 
 // New returns the HTTP handler of the service.
 func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, error) {
+	_, h, err := newServer(svc, log, opts)
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// newServer returns the server and its router (the tests reach the server through it).
+func newServer(svc *checks.Service, log *slog.Logger, opts Options) (*Server, *gin.Engine, error) {
 	// gin's mode is process-wide; release mode keeps its debug banner out of the logs.
 	gin.SetMode(gin.ReleaseMode)
 	if _, ok := log.Handler().(requestIDHandler); !ok {
@@ -100,7 +110,7 @@ func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, err
 	s := &Server{svc: svc, log: log, opts: opts, agencyNames: map[string]string{}}
 	var err error
 	if s.pages, err = parsePages(s.templateFuncs()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if opts.MaxInFlight > 0 {
 		s.inFlight = semaphore.NewWeighted(int64(opts.MaxInFlight))
@@ -111,7 +121,7 @@ func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, err
 	s.failures = newBuckets(opts.SignInRate/60, opts.SignInBurst)
 	r := gin.New()
 	if err := r.SetTrustedProxies(opts.TrustedProxies); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.HandleMethodNotAllowed = true
 	// A path with a trailing slash is not an endpoint: answer a problem, not a redirect.
@@ -129,7 +139,7 @@ func New(svc *checks.Service, log *slog.Logger, opts Options) (http.Handler, err
 		s.answer(c, codeMethodNotAllowed, "this endpoint does not take "+c.Request.Method, nil, "")
 	})
 	s.routes(r)
-	return r, nil
+	return s, r, nil
 }
 
 const (
@@ -156,31 +166,40 @@ func (s *Server) requestID(c *gin.Context) {
 func requestID(c *gin.Context) string { return c.GetString(keyRequestID) }
 
 // logRequests logs one line per request: never a name, a date of birth or a summary, only
-// the route, the status and who called (by id).
+// the route, the status and who called (by id). A request whose client hung up before it
+// was answered is logged and counted as 499 (client closed request), whatever the handler
+// made of it: it is not a fault of the service.
 func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
+	// The request's own context, before timeout wraps it (and cancels that wrapping when
+	// the request is done): only the client's hanging up cancels this one.
+	client := c.Request.Context()
 	c.Next()
 	route := c.FullPath()
 	if route == "" {
 		route = "unmatched"
 	}
+	status := c.Writer.Status()
+	if errors.Is(client.Err(), context.Canceled) && !c.Writer.Written() {
+		status = checks.StatusClientClosedRequest
+	}
 	attrs := []slog.Attr{
 		slog.String("method", c.Request.Method),
 		slog.String("route", route),
-		slog.Int("status", c.Writer.Status()),
+		slog.Int("status", status),
 		slog.Duration("duration", time.Since(start)),
 	}
 	if u, ok := c.Get(keyUser); ok {
 		attrs = append(attrs, slog.String("user_id", u.(checks.User).ID))
 	}
 	level := slog.LevelInfo
-	if c.Writer.Status() >= 500 {
+	if status >= 500 {
 		level = slog.LevelError
 	}
 	// The request id is in the context: LogHandler adds it.
 	s.log.LogAttrs(c.Request.Context(), level, "request", attrs...)
 	if s.opts.Observe != nil {
-		s.opts.Observe(route, c.Request.Method, c.Writer.Status(), time.Since(start))
+		s.opts.Observe(route, c.Request.Method, status, time.Since(start))
 	}
 }
 

@@ -20,7 +20,12 @@ const (
 	EPRECONDITION = "precondition_failed" // If-Match names a version that is no longer current
 	EUNAVAILABLE  = "unavailable"         // the database cannot be reached; try again
 	EINTERNAL     = "internal"            // a fault of ours
+	ECANCELLED    = "cancelled"           // the caller gave up (its context was cancelled): nobody waits for an answer
 )
+
+// StatusClientClosedRequest is the status a request the client abandoned is logged and
+// counted with (nginx's 499): it is never sent, the client is gone.
+const StatusClientClosedRequest = 499
 
 // Class is how an error is answered wherever it surfaces: the HTTP status and title of an API
 // problem, the heading and advice of an error page, the exit status of a command, whether
@@ -61,15 +66,25 @@ var classes = map[string]Class{
 		Exit: 69, Temporary: true, Fault: true},
 	EINTERNAL: {Code: EINTERNAL, HTTPStatus: http.StatusInternalServerError, Title: "Internal error",
 		Heading: "Sorry, there is a problem with the service", Advice: "Try again later.", Exit: 1, Fault: true},
+	// Not a fault: the client hung up, or the process is stopping. 130 is the exit status
+	// of a command stopped by Ctrl-C.
+	ECANCELLED: {Code: ECANCELLED, HTTPStatus: StatusClientClosedRequest, Title: "Client closed request",
+		Heading: "Stopped", Advice: "The request was given up before it was answered.", Exit: 130},
 }
 
 const notFoundAdvice = "If you typed the web address, check it is correct. If you followed a link, the page may be for another team or agency."
 
 // Classify returns how err is answered. A deadline that ran out is EUNAVAILABLE (the request
-// took too long: try again); any error that is not an *Error is EINTERNAL.
+// took too long: try again), a cancelled context ECANCELLED (the caller gave up: not a
+// fault); any other error that is not an *Error is EINTERNAL.
 func Classify(err error) Class {
-	if errors.Is(err, context.DeadlineExceeded) && ErrorCode(err) == EINTERNAL {
-		return classes[EUNAVAILABLE]
+	if ErrorCode(err) == EINTERNAL {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			return classes[EUNAVAILABLE]
+		case errors.Is(err, context.Canceled):
+			return classes[ECANCELLED]
+		}
 	}
 	return classes[ErrorCode(err)]
 }

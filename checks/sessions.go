@@ -64,12 +64,11 @@ func (s *Service) SessionUser(ctx context.Context, secret string) (User, Session
 	return u, sess, nil
 }
 
-// SignOut ends a session.
+// SignOut ends a session. Its end is recorded on the session in the write that ends it, as
+// every write's entry is: the session's sign-in entry may still be pending on it (when its
+// copy to the audit trail failed), and the session is removed only once both are copied.
 func (s *Service) SignOut(ctx context.Context, u User, sess Session) error {
-	if err := s.store.DeleteSession(ctx, sess.ID); err != nil {
-		return err
-	}
-	return s.store.InsertAudit(ctx, s.audit(u, "session.end", ResourceSession, sess.ID, "", nil))
+	return s.store.EndSession(ctx, sess.ID, s.now(), s.audit(u, "session.end", ResourceSession, sess.ID, "", nil))
 }
 
 // ValidCSRF compares a form's CSRF token with the session's in constant time.

@@ -86,8 +86,11 @@ type UserStore interface {
 type SessionStore interface {
 	InsertSession(ctx context.Context, sess Session, audit ...AuditEntry) error
 	Session(ctx context.Context, id string) (Session, error)
-	DeleteSession(ctx context.Context, id string) error
-	// EndExpiredSessions removes the sessions that ended at or before now.
+	// EndSession ends a session at at, with the audit entries of its end, and removes it
+	// once every entry still pending on it is in the audit trail.
+	EndSession(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
+	// EndExpiredSessions removes the sessions that ended at or before now, but for those
+	// with audit entries still pending (a flush copies them first).
 	EndExpiredSessions(ctx context.Context, now time.Time) (int, error)
 }
 

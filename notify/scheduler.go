@@ -117,37 +117,28 @@ func (s *Scheduler) loop(ctx context.Context, first, fn func(), every time.Durat
 	}()
 }
 
-// Stop stops scheduling, lets a run under way finish and the sender finish its batch, within
-// ctx's deadline.
+// Stop stops scheduling and cancels the runs under way (the start-up sweep, a notice sweep,
+// a daily run, the maintenance), then waits, within ctx's deadline, for them and for the
+// sender to finish its batch (a batch under way is sent whatever the context). A run is a
+// series of single-document conditional updates, so a cancelled one leaves only whole
+// rungs behind and the next run goes on from there; letting it finish instead would hold
+// a shutdown for as long as the database takes. Stop takes no lock a run waits for.
 func (s *Scheduler) Stop(ctx context.Context) {
 	if s.cron == nil {
 		return
 	}
-	select {
-	case <-s.cron.Stop().Done():
-	case <-ctx.Done():
-	}
-	// Wait for a run this process started outside cron (start-up sweep, notices).
-	done := make(chan struct{})
-	go func() {
-		s.running.Lock()
-		close(done)
-	}()
-	select {
-	case <-done:
-		defer s.running.Unlock()
-	case <-ctx.Done():
-	}
 	s.cancel()
+	cronDone := s.cron.Stop().Done()
 	finished := make(chan struct{})
 	go func() {
+		<-cronDone
 		s.loops.Wait()
 		close(finished)
 	}()
 	select {
 	case <-finished:
 	case <-ctx.Done():
-		s.log.Warn("scheduler stopped before its loops finished")
+		s.log.Warn("scheduler stopped before its runs finished")
 	}
 }
 

@@ -6,8 +6,9 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/probation/safeguarding/checks"
 )
 
 // leaseDoc is a named lease: who holds it and until when.
@@ -32,10 +33,10 @@ func (s *Store) Lease(ctx context.Context, name, holder string, now, until time.
 	// Someone else holds it: the upsert met the existing lease's id. (FerretDB v1 does not
 	// answer that as a duplicate key, so read the lease to tell.)
 	var d leaseDoc
-	if ferr := leases.FindOne(ctx, bson.M{"_id": name}).Decode(&d); ferr == nil {
+	if ferr := dbError(leases.FindOne(ctx, bson.M{"_id": name}).Decode(&d)); ferr == nil {
 		return d.Holder == holder, nil
-	} else if !errors.Is(ferr, mongo.ErrNoDocuments) {
-		return false, dbError(ferr)
+	} else if !errors.Is(ferr, checks.ErrNotFound) {
+		return false, ferr
 	}
 	return false, dbError(err)
 }

@@ -109,18 +109,18 @@ func (o *Outbox) EnsureIndexes(ctx context.Context) error {
 func (o *Outbox) Insert(ctx context.Context, e notify.Email) (bool, error) {
 	// Sent first: MarkSent copies an email there before it removes it from the waiting
 	// ones, so a key is always in one of the two.
-	err := o.sent.FindOne(ctx, bson.M{"_id": e.Key}).Err()
+	err := dbError(o.sent.FindOne(ctx, bson.M{"_id": e.Key}).Err())
 	if err == nil {
 		return false, nil
 	}
-	if !errors.Is(err, mongo.ErrNoDocuments) {
-		return false, dbError(err)
+	if !errors.Is(err, checks.ErrNotFound) {
+		return false, err
 	}
 	_, err = o.waiting.InsertOne(ctx, toDoc(e))
-	if mongo.IsDuplicateKeyError(err) {
-		return false, nil
+	if err = dbError(err); checks.ErrorCode(err) == checks.ECONFLICT {
+		return false, nil // the same key, queued meanwhile
 	}
-	return err == nil, dbError(err)
+	return err == nil, err
 }
 
 // Carrying returns the emails, waiting or sent, that carry any of the items, with only
@@ -215,16 +215,18 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, lease time.Duration, 
 // in both, and the next MarkSent or Insert sees it as sent.
 func (o *Outbox) MarkSent(ctx context.Context, key string, at time.Time) error {
 	var d emailDoc
-	err := o.waiting.FindOne(ctx, bson.M{"_id": key}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	err := dbError(o.waiting.FindOne(ctx, bson.M{"_id": key}).Decode(&d))
+	if errors.Is(err, checks.ErrNotFound) {
 		return nil // another sender, whose lease had run out, got there first
 	}
 	if err != nil {
-		return dbError(err)
+		return err
 	}
 	d.Status, d.SentAt, d.LeaseUntil, d.LastError, d.Text, d.HTML = string(notify.StatusSent), &at, nil, "", "", ""
-	if _, err := o.sent.InsertOne(ctx, d); err != nil && !mongo.IsDuplicateKeyError(err) {
-		return dbError(err)
+	// A copy already there (a conflict) is this email, from a MarkSent cut short.
+	_, err = o.sent.InsertOne(ctx, d)
+	if err = dbError(err); err != nil && checks.ErrorCode(err) != checks.ECONFLICT {
+		return err
 	}
 	_, err = o.waiting.DeleteOne(ctx, bson.M{"_id": key})
 	return dbError(err)
@@ -245,12 +247,12 @@ func (o *Outbox) MarkFailed(ctx context.Context, key, reason string, retryAt tim
 // Get reads one email by key, waiting or sent.
 func (o *Outbox) Get(ctx context.Context, key string) (notify.Email, error) {
 	var d emailDoc
-	err := o.waiting.FindOne(ctx, bson.M{"_id": key}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		err = o.sent.FindOne(ctx, bson.M{"_id": key}).Decode(&d)
+	err := dbError(o.waiting.FindOne(ctx, bson.M{"_id": key}).Decode(&d))
+	if errors.Is(err, checks.ErrNotFound) {
+		err = dbError(o.sent.FindOne(ctx, bson.M{"_id": key}).Decode(&d))
 	}
 	if err != nil {
-		return notify.Email{}, dbError(err)
+		return notify.Email{}, err
 	}
 	return d.toEmail(), nil
 }
@@ -266,11 +268,8 @@ func (o *Outbox) Requeue(ctx context.Context, key, to string, now time.Time) (no
 	err := o.waiting.FindOneAndUpdate(ctx,
 		bson.M{"_id": key, "status": bson.M{"$in": bson.A{string(notify.StatusDead), string(notify.StatusUndeliverable)}}},
 		bson.M{"$set": set}, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return notify.Email{}, checks.ErrStale
-	}
 	if err != nil {
-		return notify.Email{}, dbError(err)
+		return notify.Email{}, stale(err)
 	}
 	return d.toEmail(), nil
 }

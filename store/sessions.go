@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/probation/safeguarding/checks"
 )
@@ -41,15 +43,33 @@ func (s *Store) Session(ctx context.Context, id string) (checks.Session, error) 
 	return findOne(ctx, s.sessions, bson.M{"_id": id}, sessionDoc.toSession)
 }
 
-// DeleteSession ends a session.
-func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	_, err := s.sessions.DeleteOne(ctx, bson.M{"_id": id})
+// EndSession ends a session: one update sets its end to at and adds the audit entries of
+// its end to those still pending on it, the entries are copied to the audit trail, and then
+// the session is removed, unless an entry is still pending. Removing it at once would lose
+// an entry whose copy had failed (the sign-in's, say). When the copy fails now, the ended
+// session stays with its entries; a later flush copies them and EndExpiredSessions then
+// removes it. A session already gone has its end written to the audit trail directly.
+func (s *Store) EndSession(ctx context.Context, id string, at time.Time, audit ...checks.AuditEntry) error {
+	var d sessionDoc
+	err := s.sessions.FindOneAndUpdate(ctx, bson.M{"_id": id}, pendingAudit(bson.M{"$set": bson.M{"expires_at": at}}, audit),
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	if err = dbError(err); errors.Is(err, checks.ErrNotFound) {
+		return s.InsertAudit(ctx, audit...)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.copyPending(ctx, s.sessions, id, d.AuditPending, d.AuditSeq); err != nil {
+		s.log.WarnContext(ctx, "audit entries left pending on an ended session; a later flush copies them", "error", err)
+		return nil
+	}
+	_, err = s.sessions.DeleteOne(ctx, bson.M{"_id": id, "audit_dirty": bson.M{"$exists": false}})
 	return dbError(err)
 }
 
-// EndExpiredSessions removes sessions past their end.
+// EndExpiredSessions removes sessions past their end whose audit entries are all copied.
 func (s *Store) EndExpiredSessions(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.sessions.DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lte": now}})
+	res, err := s.sessions.DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lte": now}, "audit_dirty": bson.M{"$exists": false}})
 	if err != nil {
 		return 0, dbError(err)
 	}

@@ -220,7 +220,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
-	// Let a run under way finish and the sender finish its batch, then stop.
+	// Cancel the runs under way (they go on from where they stopped at the next start), let
+	// the sender finish its batch, then stop.
 	scheduler.Stop(shutdownCtx)
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
