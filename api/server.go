@@ -192,8 +192,13 @@ func (s *Server) logRequests(c *gin.Context) {
 	if u, ok := c.Get(keyUser); ok {
 		attrs = append(attrs, slog.String("user_id", u.(checks.User).ID))
 	}
+	// A 503 is the database or the capacity saying "later": a warning, as fail logs it; any
+	// other 5xx is a fault of ours.
 	level := slog.LevelInfo
-	if status >= 500 {
+	switch {
+	case status == http.StatusServiceUnavailable:
+		level = slog.LevelWarn
+	case status >= 500:
 		level = slog.LevelError
 	}
 	// The request id is in the context: LogHandler adds it.
