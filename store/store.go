@@ -144,7 +144,7 @@ func dbError(err error) error {
 		return checks.ErrNotFound
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
-	case mongo.IsDuplicateKeyError(err), embeddedDuplicate(err):
+	case mongo.IsDuplicateKeyError(err), uniqueRefused(err):
 		return &checks.Error{Code: checks.ECONFLICT, Message: "already exists", Err: err}
 	case mongo.IsNetworkError(err), mongo.IsTimeout(err), isServerSelection(err), errors.Is(err, mongo.ErrClientDisconnected):
 		return &checks.Error{Code: checks.EUNAVAILABLE, Message: "the database is unavailable; try again shortly", Err: err}
@@ -156,12 +156,15 @@ func dbError(err error) error {
 	return &checks.Error{Code: checks.EINTERNAL, Message: "internal error", Err: err}
 }
 
-// embeddedDuplicate reports a unique index refusing an update on the embedded server: FerretDB
-// v1 on SQLite answers an insert with the duplicate key error (11000) but a findAndModify
-// with an InternalError carrying SQLite's message. The update is not applied.
-func embeddedDuplicate(err error) bool {
+// uniqueRefused reports a unique index refusing an update where the server does not say
+// so with the duplicate key error (11000): FerretDB v1 on SQLite answers a findAndModify with
+// an InternalError carrying SQLite's message, and FerretDB v2 on DocumentDB with one carrying
+// PostgreSQL's (DocumentDB keeps a unique index as an exclusion constraint). The update is
+// not applied.
+func uniqueRefused(err error) bool {
 	var se mongo.ServerError
-	return errors.As(err, &se) && se.HasErrorMessage("UNIQUE constraint failed")
+	return errors.As(err, &se) &&
+		(se.HasErrorMessage("UNIQUE constraint failed") || se.HasErrorMessage("violates exclusion constraint"))
 }
 
 // isServerSelection reports that the driver found no server to talk to: the database is down
