@@ -16,6 +16,7 @@ type releaseJSON struct {
 	FullName             string      `json:"full_name"`
 	DateOfBirth          checks.Date `json:"date_of_birth"`
 	ReleaseDate          checks.Date `json:"release_date"`
+	ReleaseWorkday       checks.Date `json:"release_workday"`
 	PrisonCode           string      `json:"prison_code"`
 	Team                 string      `json:"team"`
 	COMID                string      `json:"com_id"`
@@ -40,6 +41,7 @@ type checkJSON struct {
 	RequestedAt          *time.Time                `json:"requested_at"`
 	RequestedBy          string                    `json:"requested_by,omitempty"`
 	DueDate              checks.Date               `json:"due_date"`
+	Urgent               bool                      `json:"urgent"`
 	Response             *responseJSON             `json:"response"`
 	CompletedAt          *time.Time                `json:"completed_at"`
 	CompletedBy          string                    `json:"completed_by,omitempty"`
@@ -59,10 +61,11 @@ type checkJSON struct {
 
 // checkReleaseJSON is what a check carries of its release: what an agency needs to run it.
 type checkReleaseJSON struct {
-	CRN         string      `json:"crn"`
-	FullName    string      `json:"full_name"`
-	DateOfBirth checks.Date `json:"date_of_birth"`
-	ReleaseDate checks.Date `json:"release_date"`
+	CRN            string      `json:"crn"`
+	FullName       string      `json:"full_name"`
+	DateOfBirth    checks.Date `json:"date_of_birth"`
+	ReleaseDate    checks.Date `json:"release_date"`
+	ReleaseWorkday checks.Date `json:"release_workday"`
 }
 
 type responseJSON struct {
@@ -157,8 +160,8 @@ type view struct {
 func (v view) release(r checks.Release) releaseJSON {
 	out := releaseJSON{
 		ID: r.ID, CRN: r.CRN, NOMSNumber: r.NOMSNumber, FullName: r.FullName,
-		DateOfBirth: r.DateOfBirth, ReleaseDate: r.ReleaseDate, PrisonCode: r.PrisonCode,
-		Team: r.Team, COMID: r.COMID, PoliceForce: r.PoliceForce, LocalAuthority: r.LocalAuthority,
+		DateOfBirth: r.DateOfBirth, ReleaseDate: r.ReleaseDate, ReleaseWorkday: v.deadlines.ReleaseWorkday(r.ReleaseDate),
+		PrisonCode: r.PrisonCode, Team: r.Team, COMID: r.COMID, PoliceForce: r.PoliceForce, LocalAuthority: r.LocalAuthority,
 		Status: string(r.Status), CancelReason: r.CancelReason,
 		WorkingDaysToRelease: v.deadlines.WorkdaysToRelease(v.today, r.ReleaseDate),
 		Checks:               make([]checkJSON, 0, len(r.Checks)),
@@ -186,12 +189,12 @@ func (v view) check(c checks.Check) checkJSON {
 	out := checkJSON{
 		ID: c.ID, ReleaseID: c.ReleaseID, Type: string(c.Type), Agency: c.Agency, Status: string(c.Status),
 		RequestBy: c.RequestBy, RequestedAt: optionalTime(c.RequestedAt), RequestedBy: c.RequestedBy,
-		DueDate: c.DueDate, CompletedAt: optionalTime(c.CompletedAt), CompletedBy: c.CompletedBy,
+		DueDate: c.DueDate, Urgent: c.Urgent, CompletedAt: optionalTime(c.CompletedAt), CompletedBy: c.CompletedBy,
 		CompletionNote: c.CompletionNote, NotRequiredReason: c.NotRequiredReason,
 		WithdrawnReason: c.WithdrawnReason, SupersededBy: c.SupersededBy,
 		Overdue:              c.Overdue(v.today),
 		WorkingDaysToRelease: v.deadlines.WorkdaysToRelease(v.today, c.ReleaseDate),
-		Release:              checkReleaseJSON{c.CRN, c.FullName, c.DateOfBirth, c.ReleaseDate},
+		Release:              checkReleaseJSON{c.CRN, c.FullName, c.DateOfBirth, c.ReleaseDate, v.deadlines.ReleaseWorkday(c.ReleaseDate)},
 		Team:                 c.Team, COMID: c.COMID,
 		History: make([]historyJSON, 0, len(c.History)),
 		Version: c.Version,

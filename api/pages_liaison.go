@@ -77,6 +77,7 @@ type checkView struct {
 	Overdue          bool
 	Outcome, Summary string
 	Outcomes         []option
+	ReleasedOn       string // see releasedOn
 }
 
 // checkPage is the page a link in an email opens: for a liaison, the request with the form to
@@ -105,6 +106,7 @@ func (s *Server) renderCheck(c *gin.Context, status int, ch checks.Check, errs [
 		Title: ch.Type.Info().Name + " check for " + ch.CRN, Errors: errs,
 		Data: checkView{
 			Check: ch, Overdue: ch.Overdue(s.svc.Today()), Outcome: outcome, Summary: summary,
+			ReleasedOn: releasedOn(s.svc.Deadlines(), ch.ReleaseDate),
 			Outcomes: []option{
 				{string(checks.OutcomeInformationHeld), "Information held"},
 				{string(checks.OutcomeNoInformation), "No information held"},

@@ -110,6 +110,18 @@ type releaseView struct {
 	Checks       []checkPanel
 	Typed        map[string]string
 	WorkdaysLeft int
+	ReleasedOn   string // see releasedOn
+}
+
+// releasedOn says on which day the person actually leaves when the release date is not a
+// working day ("Released on Friday 24 December 2027, the last working day before"), since
+// every deadline counts from that day; "" when the release date is a working day.
+func releasedOn(d checks.Deadlines, release checks.Date) string {
+	day := d.ReleaseWorkday(release)
+	if day == release {
+		return ""
+	}
+	return "Released on " + day.Midday().Format("Monday 2 January 2006") + ", the last working day before"
 }
 
 type checkPanel struct {
@@ -149,7 +161,8 @@ func (s *Server) renderRelease(c *gin.Context, status int, r checks.Release, err
 	}
 	s.render(c, status, "release", pageData{Title: r.FullName + " (" + r.CRN + ")", Notice: notice(c), Errors: errs,
 		Data: releaseView{Release: r, Checks: panels, Typed: typed,
-			WorkdaysLeft: s.svc.Deadlines().WorkdaysToRelease(today, r.ReleaseDate)}})
+			WorkdaysLeft: s.svc.Deadlines().WorkdaysToRelease(today, r.ReleaseDate),
+			ReleasedOn:   releasedOn(s.svc.Deadlines(), r.ReleaseDate)}})
 }
 
 // checkForm runs a COM's transition from the release page and goes back to it.

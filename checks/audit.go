@@ -89,6 +89,7 @@ func checkChanges(before, after Check) []Change {
 	d.add("request_by", before.RequestBy, after.RequestBy)
 	d.add("requested_at", before.RequestedAt, after.RequestedAt)
 	d.add("due_date", before.DueDate, after.DueDate)
+	d.add("urgent", before.Urgent, after.Urgent)
 	d.add("release_date", before.ReleaseDate, after.ReleaseDate)
 	d.add("team", before.Team, after.Team)
 	d.add("com_id", before.COMID, after.COMID)

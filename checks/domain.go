@@ -278,10 +278,14 @@ type Check struct {
 	Agency    string
 	Status    Status
 
-	RequestBy         Date
-	RequestedAt       time.Time
-	RequestedBy       string
-	DueDate           Date
+	RequestBy   Date
+	RequestedAt time.Time
+	RequestedBy string
+	DueDate     Date
+	// Urgent is set when the answer is due after the hard stop before release: the check was
+	// requested (or the release brought forward) too late for the usual time, so the due date
+	// is the first working day after the request or the change instead.
+	Urgent            bool
 	Response          *Response
 	CompletedAt       time.Time
 	CompletedBy       string

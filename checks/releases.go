@@ -438,7 +438,7 @@ func (s *Service) syncSlot(ctx context.Context, r Release, slot Slot, currentID 
 func (s *Service) newCheck(r Release, slot Slot, actor User, now time.Time) Check {
 	c := Check{
 		ID: slot.CheckID, ReleaseID: r.ID, Type: slot.Type, Agency: slot.Agency, Status: StatusRequired,
-		RequestBy: s.deadlines.RequestBy(r.ReleaseDate), Version: 1,
+		RequestBy: s.deadlines.RequestByAsOf(r.ReleaseDate, DateOf(now), Date{}), Version: 1,
 		CRN: r.CRN, FullName: r.FullName, DateOfBirth: r.DateOfBirth, ReleaseDate: r.ReleaseDate,
 		Team: r.Team, COMID: r.COMID,
 	}
@@ -496,12 +496,22 @@ func (s *Service) reconcile(c Check, r Release, slot Slot, currentID string, act
 			withdraw(cancelReason(r))
 		}
 	case c.Status.Open():
-		next.RequestBy = s.deadlines.RequestBy(r.ReleaseDate)
+		// Dates recomputed from the release never land in the past: see RequestByAsOf and
+		// RedueAfterChange.
+		next.RequestBy = s.deadlines.RequestByAsOf(r.ReleaseDate, DateOf(now), c.RequestBy)
 		if c.Status == StatusRequested {
-			next.DueDate = s.deadlines.ResponseDue(c.RequestedAt, r.ReleaseDate)
+			next.DueDate, next.Urgent = s.deadlines.RedueAfterChange(c.RequestedAt, r.ReleaseDate, c.DueDate, now)
 		}
 		note("request by", c.RequestBy, next.RequestBy)
-		note("due date", c.DueDate, next.DueDate)
+		if c.DueDate != next.DueDate {
+			notes = append(notes, fmt.Sprintf("due date changed from %s to %s", orNone(c.DueDate.String()), orNone(next.DueDate.String())))
+		}
+		switch {
+		case next.Urgent && !c.Urgent:
+			notes = append(notes, "urgent: the answer is due after the hard stop before release")
+		case c.Urgent && !next.Urgent:
+			notes = append(notes, "no longer urgent")
+		}
 	}
 	if sameState(c, next) {
 		return nil, nil
@@ -529,7 +539,7 @@ func orNone(s string) string {
 // sameState reports whether the fields a sync may change are equal.
 func sameState(a, b Check) bool {
 	return a.Status == b.Status && a.SupersededBy == b.SupersededBy && a.WithdrawnReason == b.WithdrawnReason &&
-		a.RequestBy == b.RequestBy && a.DueDate == b.DueDate && a.CRN == b.CRN && a.FullName == b.FullName &&
+		a.RequestBy == b.RequestBy && a.DueDate == b.DueDate && a.Urgent == b.Urgent && a.CRN == b.CRN && a.FullName == b.FullName &&
 		a.DateOfBirth == b.DateOfBirth && a.ReleaseDate == b.ReleaseDate && a.Team == b.Team && a.COMID == b.COMID
 }
 

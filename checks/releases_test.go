@@ -173,7 +173,7 @@ func TestTheSameReleaseCannotBeRecordedTwice(t *testing.T) {
 	}
 }
 
-func TestALaterReleaseDateMovesTheDatesOfEveryOpenCheck(t *testing.T) {
+func TestANewReleaseDateMovesTheDatesOfEveryOpenCheck(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	r := f.release(t)
@@ -188,7 +188,8 @@ func TestALaterReleaseDateMovesTheDatesOfEveryOpenCheck(t *testing.T) {
 	}
 	// Release brought forward to Monday 14 December 2026: the release is now within 28 days
 	// of the request, so the answer is due in 5 working days (1 December); the request-by
-	// date is 30 working days before 14 December.
+	// date, 30 working days before 14 December, would be Monday 2 November, already past, so
+	// it is the day of the change, Tuesday 24 November.
 	newDate := "2026-12-14"
 	r, err = f.svc.UpdateRelease(ctx, f.com, r.ID, nil, checks.ReleasePatch{ReleaseDate: &newDate})
 	if err != nil {
@@ -198,15 +199,16 @@ func TestALaterReleaseDateMovesTheDatesOfEveryOpenCheck(t *testing.T) {
 		t.Errorf("release version %d date %s, want 2 and %s", r.Version, r.ReleaseDate, newDate)
 	}
 	da, cs := checkOf(t, r, checks.TypeDomesticAbuse), checkOf(t, r, checks.TypeChildSafeguarding)
-	if da.DueDate.String() != "2026-12-01" || da.RequestBy.String() != "2026-11-02" || da.ReleaseDate.String() != newDate {
-		t.Errorf("DA check: due %s request by %s release %s; want 2026-12-01, 2026-11-02, %s", da.DueDate, da.RequestBy, da.ReleaseDate, newDate)
+	if da.DueDate.String() != "2026-12-01" || da.Urgent || da.RequestBy.String() != "2026-11-24" || da.ReleaseDate.String() != newDate {
+		t.Errorf("DA check: due %s urgent %v request by %s release %s; want 2026-12-01, not urgent, 2026-11-24, %s", da.DueDate, da.Urgent, da.RequestBy, da.ReleaseDate, newDate)
 	}
-	if cs.RequestBy.String() != "2026-11-02" || !cs.DueDate.IsZero() {
-		t.Errorf("CS check: request by %s due %s; want 2026-11-02 and none", cs.RequestBy, cs.DueDate)
+	if cs.RequestBy.String() != "2026-11-24" || !cs.DueDate.IsZero() {
+		t.Errorf("CS check: request by %s due %s; want 2026-11-24 and none", cs.RequestBy, cs.DueDate)
 	}
 	last := da.History[len(da.History)-1]
-	if last.Action != checks.ActionReleaseChanged || !strings.Contains(last.Note, "release date 2027-02-15 → 2026-12-14") {
-		t.Errorf("last history entry = %+v, want the release date change", last)
+	if last.Action != checks.ActionReleaseChanged || !strings.Contains(last.Note, "release date 2027-02-15 → 2026-12-14") ||
+		!strings.Contains(last.Note, "due date changed from 2026-12-08 to 2026-12-01") {
+		t.Errorf("last history entry = %+v, want the release date and due date changes", last)
 	}
 }
 

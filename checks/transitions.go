@@ -127,7 +127,7 @@ func (s *Service) RequestCheck(ctx context.Context, actor User, id string, ifMat
 	}
 	return s.transition(ctx, actor, id, ifMatch, ActionRequest, note, func(c *Check, now time.Time) {
 		c.RequestedAt, c.RequestedBy = now, actor.ID
-		c.DueDate = s.deadlines.ResponseDue(now, c.ReleaseDate)
+		c.DueDate, c.Urgent = s.deadlines.ResponseDeadline(now, c.ReleaseDate)
 	})
 }
 

@@ -28,6 +28,9 @@ type Item struct {
 	ReleaseDate  checks.Date
 	WorkdaysLeft int
 	Link         string
+	// Urgent copies the check's flag: the answer is due after the hard stop, on the first
+	// working day after the request or the change of release date.
+	Urgent bool
 }
 
 // key identifies the item across runs: the outbox remembers which items each email carried.
@@ -113,14 +116,32 @@ func (d digest) lines() []Item {
 	return out
 }
 
-func (d digest) subject() string {
+// subject is the email's subject line for the recipient who (the kind and key a target
+// carries, e.g. "agency_contact E23000001").
+func (d digest) subject(who string) string {
 	lines := d.lines()
 	n := len(lines)
 	noun := "checks need"
 	if n == 1 {
 		noun = "check needs"
 	}
-	return fmt.Sprintf("Safeguarding: %d %s attention – %s", n, noun, strings.ToLower(headlines[lines[0].Rule][:1])+headlines[lines[0].Rule][1:])
+	s := fmt.Sprintf("Safeguarding: %d %s attention – %s", n, noun, strings.ToLower(headlines[lines[0].Rule][:1])+headlines[lines[0].Rule][1:])
+	if d.urgentForAgency(who) {
+		// A mailbox triaged by subject must see first that an answer is due at once.
+		s = "Urgent – " + s
+	}
+	return s
+}
+
+// urgentForAgency reports whether the digest goes to an agency and lists an urgent check it
+// has still to answer. Probation's own emails are left as they are: the COM sees the urgency
+// on the check, and it is the agency that has to act at once.
+func (d digest) urgentForAgency(who string) bool {
+	kind, _, _ := strings.Cut(who, " ")
+	if r := recipient(kind); r != toAgencyContact && r != toAgencyEscalation {
+		return false
+	}
+	return slices.ContainsFunc(d.lines(), func(it Item) bool { return it.Urgent && it.Status == checks.StatusRequested })
 }
 
 type view struct {

@@ -260,7 +260,7 @@ func (e *Escalator) decide(c checks.Check, today checks.Date, rules map[Rule]boo
 	for _, rule := range e.ladder.Due(c, today, rules) {
 		it := Item{
 			CheckID: c.ID, Rule: rule, CRN: c.CRN, Type: c.Type, Agency: c.Agency,
-			Status: c.Status, ReleaseDate: c.ReleaseDate,
+			Status: c.Status, ReleaseDate: c.ReleaseDate, Urgent: c.Urgent,
 			WorkdaysLeft: e.ladder.Deadlines.WorkdaysToRelease(today, c.ReleaseDate),
 			Link:         e.baseURL + "/checks/" + c.ID,
 		}
@@ -417,7 +417,7 @@ func (e *Escalator) compose(d digest, recipient string, asOf, now time.Time) (Em
 		return Email{}, err
 	}
 	email := Email{
-		Key: d.idempotencyKey(), To: d.To, Missing: d.Missing, Subject: d.subject(), Text: text, HTML: html,
+		Key: d.idempotencyKey(), To: d.To, Missing: d.Missing, Subject: d.subject(recipient), Text: text, HTML: html,
 		Recipient: recipient, Status: StatusPending, NextAttemptAt: now, AsOf: asOf, CreatedAt: now,
 	}
 	if d.To == "" {

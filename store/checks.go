@@ -21,6 +21,7 @@ type checkDoc struct {
 	RequestedAt       *time.Time   `bson:"requested_at,omitempty"`
 	RequestedBy       string       `bson:"requested_by,omitempty"`
 	DueDate           string       `bson:"due_date,omitempty"`
+	Urgent            bool         `bson:"urgent,omitempty"`
 	Response          *responseDoc `bson:"response,omitempty"`
 	CompletedAt       *time.Time   `bson:"completed_at,omitempty"`
 	CompletedBy       string       `bson:"completed_by,omitempty"`
@@ -93,7 +94,7 @@ func toCheckDoc(c checks.Check) checkDoc {
 	d := checkDoc{
 		ID: c.ID, ReleaseID: c.ReleaseID, Type: string(c.Type), Agency: c.Agency, Status: string(c.Status),
 		RequestBy: c.RequestBy.String(), RequestedAt: timePtr(c.RequestedAt), RequestedBy: c.RequestedBy,
-		DueDate: c.DueDate.String(), CompletedAt: timePtr(c.CompletedAt), CompletedBy: c.CompletedBy,
+		DueDate: c.DueDate.String(), Urgent: c.Urgent, CompletedAt: timePtr(c.CompletedAt), CompletedBy: c.CompletedBy,
 		CompletionNote: c.CompletionNote, NotRequiredReason: c.NotRequiredReason,
 		WithdrawnReason: c.WithdrawnReason, SupersededBy: c.SupersededBy,
 		History: []historyDoc{}, Escalations: map[string]escalationDoc{}, Version: c.Version,
@@ -116,7 +117,7 @@ func (d checkDoc) toCheck() checks.Check {
 	c := checks.Check{
 		ID: d.ID, ReleaseID: d.ReleaseID, Type: checks.CheckType(d.Type), Agency: d.Agency, Status: checks.Status(d.Status),
 		RequestBy: parseStoredDate(d.RequestBy), RequestedAt: timeVal(d.RequestedAt), RequestedBy: d.RequestedBy,
-		DueDate: parseStoredDate(d.DueDate), CompletedAt: timeVal(d.CompletedAt), CompletedBy: d.CompletedBy,
+		DueDate: parseStoredDate(d.DueDate), Urgent: d.Urgent, CompletedAt: timeVal(d.CompletedAt), CompletedBy: d.CompletedBy,
 		CompletionNote: d.CompletionNote, NotRequiredReason: d.NotRequiredReason,
 		WithdrawnReason: d.WithdrawnReason, SupersededBy: d.SupersededBy,
 		Version: d.Version,
@@ -165,7 +166,7 @@ func (s *Store) Check(ctx context.Context, id string) (checks.Check, error) {
 func (s *Store) UpdateCheck(ctx context.Context, c checks.Check, entry *checks.HistoryEntry, now time.Time, audit ...checks.AuditEntry) (checks.Check, error) {
 	d := toCheckDoc(c)
 	set := bson.M{
-		"status": d.Status, "agency": d.Agency, "request_by": d.RequestBy, "due_date": d.DueDate,
+		"status": d.Status, "agency": d.Agency, "request_by": d.RequestBy, "due_date": d.DueDate, "urgent": d.Urgent,
 		"completed_by": d.CompletedBy, "completion_note": d.CompletionNote,
 		"not_required_reason": d.NotRequiredReason, "withdrawn_reason": d.WithdrawnReason,
 		"superseded_by": d.SupersededBy, "requested_by": d.RequestedBy,
