@@ -8,8 +8,6 @@
 package notify
 
 import (
-	"slices"
-
 	"github.com/probation/safeguarding/checks"
 )
 
@@ -57,25 +55,51 @@ const (
 	toAgencyEscalation recipient = "agency_escalation"
 )
 
-// rung describes one rule: who gets it and how urgent it is (higher first in a digest).
+// rung describes one rule: how urgent it is (higher first in a digest) and who gets it,
+// which depends on the status of the check as well as on the rule. A check still `required`
+// was never asked of its agency, so nothing about it goes there: every rung of a required
+// check goes to probation only. An answered check's agency has done its part, so when its
+// release is close the COM and the managers, who must act, are told, not the agency.
 type rung struct {
 	rule    Rule
-	to      []recipient
 	urgency int
+	// Who gets the rung for a check that is required, requested or responded; nil for a
+	// status the rung is never due in.
+	required, requested, responded []recipient
 }
 
-// rungs returns the ladder, most urgent last.
+// to lists who gets the rung for a check in status st; nil when the rung is never due for a
+// check in that status.
+func (g rung) to(st checks.Status) []recipient {
+	switch st {
+	case checks.StatusRequired:
+		return g.required
+	case checks.StatusRequested:
+		return g.requested
+	case checks.StatusResponded:
+		return g.responded
+	}
+	return nil
+}
+
+// to is shorthand for a list of recipients in the ladder's table.
+func to(rs ...recipient) []recipient { return rs }
+
+// rungs returns the ladder, most urgent last: the one table of who gets which rung, by the
+// status of the check.
 func rungs() []rung {
 	return []rung{
-		{RequestNotice, []recipient{toAgencyContact}, 1},
-		{ResponseNotice, []recipient{toCOM}, 2},
-		{RequestReminder, []recipient{toCOM}, 3},
-		{ResponseReminder, []recipient{toAgencyContact}, 4},
-		{RequestOverdue, []recipient{toCOM, toManagers}, 5},
-		{ResponseOverdue, []recipient{toAgencyContact, toCOM}, 6},
-		{ResponseEscalated, []recipient{toAgencyEscalation, toManagers}, 7},
-		{ReleaseImminent, []recipient{toManagers, toAgencyEscalation}, 8},
-		{ReleasedIncomplete, []recipient{toManagers}, 9},
+		{rule: RequestNotice, urgency: 1, requested: to(toAgencyContact)},
+		{rule: ResponseNotice, urgency: 2, responded: to(toCOM)},
+		{rule: RequestReminder, urgency: 3, required: to(toCOM)},
+		{rule: ResponseReminder, urgency: 4, requested: to(toAgencyContact)},
+		{rule: RequestOverdue, urgency: 5, required: to(toCOM, toManagers)},
+		{rule: ResponseOverdue, urgency: 6, requested: to(toAgencyContact, toCOM)},
+		{rule: ResponseEscalated, urgency: 7, requested: to(toAgencyEscalation, toManagers)},
+		{rule: ReleaseImminent, urgency: 8,
+			required: to(toCOM, toManagers), requested: to(toManagers, toAgencyEscalation), responded: to(toCOM, toManagers)},
+		{rule: ReleasedIncomplete, urgency: 9,
+			required: to(toManagers), requested: to(toManagers), responded: to(toManagers)},
 	}
 }
 
@@ -115,20 +139,23 @@ func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rul
 	reached := func(d checks.Date, n int) bool {
 		return !d.IsZero() && !today.Before(cal.AddWorkdays(d, n))
 	}
-	due := map[Rule]bool{
-		RequestNotice:      c.Status == checks.StatusRequested,
-		ResponseNotice:     c.Status == checks.StatusResponded,
-		RequestReminder:    c.Status == checks.StatusRequired && reached(c.RequestBy, 0),
-		RequestOverdue:     c.Status == checks.StatusRequired && reached(c.RequestBy, t.RequestOverdueDays),
-		ResponseReminder:   c.Status == checks.StatusRequested && reached(c.DueDate, -t.ResponseReminderDays),
-		ResponseOverdue:    c.Status == checks.StatusRequested && !c.DueDate.IsZero() && today.After(c.DueDate),
-		ResponseEscalated:  c.Status == checks.StatusRequested && reached(c.DueDate, t.ResponseEscalationDays),
+	// when says whether each rule's dates are reached; whether the check's status is one
+	// the rule applies to is the table's (rungs) to say.
+	when := map[Rule]bool{
+		RequestNotice:      true,
+		ResponseNotice:     true,
+		RequestReminder:    reached(c.RequestBy, 0),
+		RequestOverdue:     reached(c.RequestBy, t.RequestOverdueDays),
+		ResponseReminder:   reached(c.DueDate, -t.ResponseReminderDays),
+		ResponseOverdue:    !c.DueDate.IsZero() && today.After(c.DueDate),
+		ResponseEscalated:  reached(c.DueDate, t.ResponseEscalationDays),
 		ReleaseImminent:    !today.After(c.ReleaseDate) && cal.WorkdaysBetween(today, c.ReleaseDate) <= t.ReleaseImminentDays,
 		ReleasedIncomplete: today.After(c.ReleaseDate),
 	}
 	var out []Rule
-	for _, r := range Rules() {
-		if !due[r] {
+	for _, g := range rungs() {
+		r := g.rule
+		if g.to(c.Status) == nil || !when[r] {
 			continue
 		}
 		if only != nil && !only[r] {
@@ -142,19 +169,18 @@ func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rul
 	return out
 }
 
-// statusesFor lists the statuses a check may be in for one of the rules to be due.
+// openStatuses are the statuses a rung can be due in, in the order a run reads them.
+func openStatuses() []checks.Status {
+	return []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}
+}
+
+// statusesFor lists the statuses a check may be in for one of the rules to be due: those
+// the ladder's table gives recipients for.
 func statusesFor(rules map[Rule]bool) []checks.Status {
-	only := map[Rule][]checks.Status{
-		RequestNotice: {checks.StatusRequested}, ResponseNotice: {checks.StatusResponded},
-		RequestReminder: {checks.StatusRequired}, RequestOverdue: {checks.StatusRequired},
-		ResponseReminder: {checks.StatusRequested}, ResponseOverdue: {checks.StatusRequested},
-		ResponseEscalated: {checks.StatusRequested},
-	}
 	var out []checks.Status
-	for _, st := range []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded} {
-		for r := range rules {
-			ss, ok := only[r]
-			if rules[r] && (!ok || slices.Contains(ss, st)) {
+	for _, st := range openStatuses() {
+		for _, g := range rungs() {
+			if rules[g.rule] && g.to(st) != nil {
 				out = append(out, st)
 				break
 			}

@@ -246,7 +246,7 @@ func (e *Escalator) turn(ctx context.Context) (func(), error) {
 // selectOpen is the select stage: the checks still open, streamed; only those in a status
 // some rule of the run can be due for, and changed since opts.ChangedSince when it is set.
 func (e *Escalator) selectOpen(ctx context.Context, opts RunOptions, fn func(checks.Check) error) error {
-	statuses := []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}
+	statuses := openStatuses()
 	if opts.Rules != nil {
 		statuses = statusesFor(opts.Rules)
 	}
@@ -396,7 +396,7 @@ func (e *Escalator) address(ctx context.Context, book *addressBook, c checks.Che
 	it.AgencyName = agency.Name
 	d := due{check: c, item: it}
 	seen := map[string]bool{}
-	for _, r := range rungOf(it.Rule).to {
+	for _, r := range rungOf(it.Rule).to(c.Status) {
 		targets, err := book.targets(ctx, c, agency, r)
 		if err != nil {
 			return due{}, err

@@ -115,6 +115,63 @@ func TestAddressSendsEachRungToItsPeopleOnceAndNamesWhomItCannotReach(t *testing
 	}
 }
 
+func TestWhoGetsARungDependsOnTheRungAndTheStatusOfTheCheck(t *testing.T) {
+	e := stageEscalator()
+	book := &addressBook{}
+	book.fill([]checks.User{
+		{ID: "com1", Role: checks.RoleCOM, Email: "com@p.example.org", Teams: []string{"T1"}, Active: true},
+		{ID: "m1", Role: checks.RoleManager, Email: "m1@p.example.org", Teams: []string{"T1"}, Active: true},
+	}, []checks.Agency{
+		{Code: "E23000001", Name: "Metropolitan Police Service", ContactEmail: "met@example.org", EscalationEmail: "dci@example.org"},
+	})
+	const com, manager, contact, escalation = "com@p.example.org", "m1@p.example.org", "met@example.org", "dci@example.org"
+	tests := []struct {
+		name   string
+		status checks.Status
+		rule   Rule
+		want   []string
+	}{
+		{"a check never requested is reminded to the COM only", checks.StatusRequired, RequestReminder, []string{com}},
+		{"a check never requested is overdue to the COM and the managers", checks.StatusRequired, RequestOverdue, []string{com, manager}},
+		{"a release close with its check never requested goes to the COM and the managers, not the agency",
+			checks.StatusRequired, ReleaseImminent, []string{com, manager}},
+		{"a release past with its check never requested goes to the managers", checks.StatusRequired, ReleasedIncomplete, []string{manager}},
+		{"a request is announced to the agency's contact", checks.StatusRequested, RequestNotice, []string{contact}},
+		{"a release close with an unanswered request goes to the managers and the agency's escalation mailbox",
+			checks.StatusRequested, ReleaseImminent, []string{manager, escalation}},
+		{"an answer is announced to the COM", checks.StatusResponded, ResponseNotice, []string{com}},
+		{"a release close with its check answered goes to the COM and the managers, who must act",
+			checks.StatusResponded, ReleaseImminent, []string{com, manager}},
+		{"a release past with its check answered goes to the managers", checks.StatusResponded, ReleasedIncomplete, []string{manager}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := checks.Check{ID: "c1", Team: "T1", COMID: "com1", Agency: "E23000001", Status: tt.status}
+			d, err := e.address(context.Background(), book, c, Item{CheckID: c.ID, Rule: tt.rule})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, tg := range d.targets {
+				got = append(got, tg.to)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("%s of a %s check goes to %v, want %v", tt.rule, tt.status, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNoRungOfACheckNeverRequestedGoesToItsAgency(t *testing.T) {
+	for _, g := range rungs() {
+		for _, r := range g.to(checks.StatusRequired) {
+			if r == toAgencyContact || r == toAgencyEscalation {
+				t.Errorf("%s of a required check goes to %s", g.rule, r)
+			}
+		}
+	}
+}
+
 func TestGroupMakesOneDigestPerRecipientMostUrgentFirstLeavingOutWhatIsQueued(t *testing.T) {
 	com := target{to: "com@p.example.org", recipient: "com com1"}
 	manager := target{to: "m@p.example.org", recipient: "managers T1"}

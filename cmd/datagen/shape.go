@@ -382,7 +382,7 @@ func (w *world) escalations(c *checks.Check, tm team, com person, release checks
 			return append([]string{box.escalation}, managers...)
 		case notify.ReleaseImminent:
 			if c.Status == checks.StatusRequired || c.Status == checks.StatusResponded {
-				return append([]string(nil), managers...)
+				return append([]string{com.email}, managers...)
 			}
 			return append(append([]string(nil), managers...), box.escalation)
 		}
