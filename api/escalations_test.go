@@ -75,13 +75,16 @@ func TestAnAdminRunsTheLadderDryOrForReal(t *testing.T) {
 	}
 	// The check shows the rung it got.
 	var c struct {
+		RequestBy   string `json:"request_by"`
 		Escalations map[string]struct {
-			To []string `json:"to"`
+			Basis string   `json:"basis"`
+			Due   string   `json:"due"`
+			To    []string `json:"to"`
 		} `json:"escalations"`
 	}
 	want(t, e.do(t, e.com.Token, "GET", "/api/v1/checks/"+r.Checks[0].ID, nil), http.StatusOK, &c)
-	if got := c.Escalations["request_reminder"].To; len(got) != 1 || got[0] != e.com.Email {
-		t.Errorf("check escalations = %+v", c.Escalations)
+	if got := c.Escalations["request_reminder"]; len(got.To) != 1 || got.To[0] != e.com.Email || got.Basis != c.RequestBy || got.Due != c.RequestBy {
+		t.Errorf("check escalations = %+v; want the reminder to the COM against the request-by date %s", c.Escalations, c.RequestBy)
 	}
 }
 

@@ -28,10 +28,23 @@ type Item struct {
 	ReleaseDate  checks.Date
 	WorkdaysLeft int
 	Link         string
+	// Basis is the date the rung is based on (see Basis); Earlier is how many times it fired
+	// before, against other bases.
+	Basis   checks.Date
+	Earlier int
 }
 
 // key identifies the item across runs: the outbox remembers which items each email carried.
-func (it Item) key() string { return it.CheckID + "/" + string(it.Rule) }
+// It names the basis, so that a rung fired again against a new date is a new item, sent
+// once; and from its second firing on the firing's number, so that a date moved back to an
+// earlier basis is told again too. A run cut short, or two replicas, compute the same key.
+func (it Item) key() string {
+	k := it.CheckID + "/" + string(it.Rule) + "@" + it.Basis.String()
+	if it.Earlier > 0 {
+		k += fmt.Sprintf("#%d", it.Earlier+1)
+	}
+	return k
+}
 
 // What each rule asks of its reader, in the digest.
 var (

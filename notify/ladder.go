@@ -127,8 +127,9 @@ type Ladder struct {
 	Deadlines  checks.Deadlines
 }
 
-// Due returns the rules due for check c on day today that have not fired yet. A closed
-// check (completed, not required, withdrawn) is never due anything.
+// Due returns the rules due for check c on day today that have not fired yet for the date
+// each is based on (see Basis). A closed check (completed, not required, withdrawn) is never
+// due anything.
 func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rule {
 	if !c.Status.Open() {
 		return nil
@@ -161,12 +162,45 @@ func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rul
 		if only != nil && !only[r] {
 			continue
 		}
-		if _, fired := c.Escalations[string(r)]; fired {
+		if Fired(c, r) {
 			continue
 		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// Basis is the date rule r is computed from for check c: the request-by date for the
+// request rungs, the due date for the response rungs, the release date for the release
+// rungs, and for a notice the day of the request or the answer it announces. A rung fires
+// once per basis; when a date changes so that the basis differs, the rung is due again
+// against the new date. Zero when c has no such date.
+func Basis(r Rule, c checks.Check) checks.Date {
+	switch r {
+	case RequestNotice:
+		if !c.RequestedAt.IsZero() {
+			return checks.DateOf(c.RequestedAt)
+		}
+	case ResponseNotice:
+		if c.Response != nil && !c.Response.RespondedAt.IsZero() {
+			return checks.DateOf(c.Response.RespondedAt)
+		}
+	case RequestReminder, RequestOverdue:
+		return c.RequestBy
+	case ResponseReminder, ResponseOverdue, ResponseEscalated:
+		return c.DueDate
+	case ReleaseImminent, ReleasedIncomplete:
+		return c.ReleaseDate
+	}
+	return checks.Date{}
+}
+
+// Fired reports whether rule r has fired for check c against the basis it has now. A record
+// without a basis, written before bases were kept, counts as fired for the basis of now: an
+// upgrade re-sends nothing.
+func Fired(c checks.Check, r Rule) bool {
+	e, ok := c.Escalations[string(r)]
+	return ok && (e.Basis.IsZero() || e.Basis == Basis(r, c))
 }
 
 // openStatuses are the statuses a rung can be due in, in the order a run reads them.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/probation/safeguarding/checks"
 )
@@ -60,6 +61,102 @@ func TestDecideNamesTheDateEachRungIsAbout(t *testing.T) {
 				t.Errorf("rules due %v, want %v", rules, tt.wantRules)
 			}
 		})
+	}
+}
+
+// fired is a record of a rung fired against basis, with the earlier firings given.
+func fired(basis string, earlier ...string) checks.Escalation {
+	e := checks.Escalation{Basis: day(basis)}
+	for _, b := range earlier {
+		e.Earlier = append(e.Earlier, checks.Escalation{Basis: day(b)})
+	}
+	return e
+}
+
+func TestARungFiresOncePerTheDateItIsBasedOnAndAgainWhenTheDateMoves(t *testing.T) {
+	e := stageEscalator()
+	// Release on Monday 15 February 2027, request by Monday 4 January; or postponed to
+	// Monday 1 March, request by Monday 18 January.
+	required := func(release, requestBy string, escalations map[string]checks.Escalation) checks.Check {
+		return checks.Check{ID: "c1", Status: checks.StatusRequired, RequestBy: day(requestBy), ReleaseDate: day(release), Escalations: escalations}
+	}
+	requested := func(due string, escalations map[string]checks.Escalation) checks.Check {
+		escalations[string(RequestNotice)] = fired("2027-01-04")
+		return checks.Check{ID: "c1", Status: checks.StatusRequested, RequestBy: day("2027-01-04"), RequestedAt: day("2027-01-04").Midday(),
+			DueDate: day(due), ReleaseDate: day("2027-03-01"), Escalations: escalations}
+	}
+	tests := []struct {
+		name      string
+		check     checks.Check
+		today     string
+		wantRules []Rule
+		wantKeys  []string
+	}{
+		{"a reminder fired against the request-by date is not due again",
+			required("2027-02-15", "2027-01-04", map[string]checks.Escalation{"request_reminder": fired("2027-01-04")}), "2027-01-05", nil, nil},
+		{"a reminder fired against an earlier request-by date waits for the new one",
+			required("2027-03-01", "2027-01-18", map[string]checks.Escalation{"request_reminder": fired("2027-01-04")}), "2027-01-15", nil, nil},
+		{"a reminder fired against an earlier request-by date fires again on the new one, under a key of its own",
+			required("2027-03-01", "2027-01-18", map[string]checks.Escalation{"request_reminder": fired("2027-01-04")}), "2027-01-18",
+			[]Rule{RequestReminder}, []string{"c1/request_reminder@2027-01-18#2"}},
+		{"an overdue request fired against an earlier request-by date fires again five working days after the new one",
+			required("2027-03-01", "2027-01-18", map[string]checks.Escalation{"request_reminder": fired("2027-01-18", "2027-01-04"),
+				"request_overdue": fired("2027-01-04")}), "2027-01-25", []Rule{RequestOverdue}, []string{"c1/request_overdue@2027-01-18#2"}},
+		{"a release imminent fired against an earlier release date fires again when the new one is close",
+			required("2027-03-01", "2027-01-18", map[string]checks.Escalation{"request_reminder": fired("2027-01-18"), "request_overdue": fired("2027-01-18"),
+				"release_imminent": fired("2027-02-15")}), "2027-02-22", []Rule{ReleaseImminent}, []string{"c1/release_imminent@2027-03-01#2"}},
+		{"a release imminent fired against an earlier release date is not due while the new one is far",
+			required("2027-03-01", "2027-01-18", map[string]checks.Escalation{"request_reminder": fired("2027-01-18"), "request_overdue": fired("2027-01-18"),
+				"release_imminent": fired("2027-02-15")}), "2027-02-12", nil, nil},
+		{"a release incomplete fired before a postponement fires again after the new release date",
+			required("2027-03-01", "2027-01-18", map[string]checks.Escalation{"request_reminder": fired("2027-01-18"), "request_overdue": fired("2027-01-18"),
+				"release_imminent": fired("2027-03-01", "2027-02-15"), "released_incomplete": fired("2027-02-15")}), "2027-03-02",
+			[]Rule{ReleasedIncomplete}, []string{"c1/released_incomplete@2027-03-01#2"}},
+		{"a rung fired against a date and then another fires a third time when the date comes back",
+			required("2027-02-15", "2027-01-04", map[string]checks.Escalation{"request_reminder": fired("2027-01-18", "2027-01-04")}), "2027-01-04",
+			[]Rule{RequestReminder}, []string{"c1/request_reminder@2027-01-04#3"}},
+		{"an answer overdue fired against an earlier due date fires again the day after the new one",
+			requested("2027-01-25", map[string]checks.Escalation{"response_reminder": fired("2027-01-18"), "response_overdue": fired("2027-01-18")}), "2027-01-26",
+			[]Rule{ResponseReminder, ResponseOverdue}, []string{"c1/response_reminder@2027-01-25#2", "c1/response_overdue@2027-01-25#2"}},
+		{"a record written before bases were kept counts as fired for the date of now",
+			required("2027-03-01", "2027-01-18", map[string]checks.Escalation{"request_reminder": {}}), "2027-01-18", nil, nil},
+		{"a first firing is keyed by its basis",
+			required("2027-02-15", "2027-01-04", nil), "2027-01-04", []Rule{RequestReminder}, []string{"c1/request_reminder@2027-01-04"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rules []Rule
+			var keys []string
+			for _, it := range e.decide(tt.check, day(tt.today), nil) {
+				rules, keys = append(rules, it.Rule), append(keys, it.key())
+			}
+			if !slices.Equal(rules, tt.wantRules) || !slices.Equal(keys, tt.wantKeys) {
+				t.Errorf("due %v %q, want %v %q", rules, keys, tt.wantRules, tt.wantKeys)
+			}
+		})
+	}
+}
+
+func TestEachRuleIsBasedOnTheDateItIsAbout(t *testing.T) {
+	c := checks.Check{RequestBy: day("2027-01-04"), DueDate: day("2027-01-20"), ReleaseDate: day("2027-02-15"),
+		// Late on 5 January: the day is London's.
+		RequestedAt: day("2027-01-05").Start().Add(23*time.Hour + 30*time.Minute),
+		Response:    &checks.Response{RespondedAt: day("2027-01-12").Midday()}}
+	want := map[Rule]string{
+		RequestNotice: "2027-01-05", ResponseNotice: "2027-01-12",
+		RequestReminder: "2027-01-04", RequestOverdue: "2027-01-04",
+		ResponseReminder: "2027-01-20", ResponseOverdue: "2027-01-20", ResponseEscalated: "2027-01-20",
+		ReleaseImminent: "2027-02-15", ReleasedIncomplete: "2027-02-15",
+	}
+	for _, r := range Rules() {
+		t.Run(string(r), func(t *testing.T) {
+			if got := Basis(r, c).String(); got != want[r] {
+				t.Errorf("Basis(%s) = %s, want %s", r, got, want[r])
+			}
+		})
+	}
+	if got := Basis(ResponseNotice, checks.Check{}); !got.IsZero() {
+		t.Errorf("the answer notice of an unanswered check is based on %s, want no date", got)
 	}
 }
 
@@ -180,7 +277,7 @@ func TestGroupMakesOneDigestPerRecipientMostUrgentFirstLeavingOutWhatIsQueued(t 
 		{item: Item{CheckID: "b", Rule: RequestOverdue}, targets: []target{com, manager}},
 		{item: Item{CheckID: "c", Rule: ReleaseImminent}, targets: []target{manager}},
 	}
-	queued := map[string]map[string]bool{manager.key(): {"c/" + string(ReleaseImminent): true}}
+	queued := map[string]map[string]bool{manager.key(): {dues[2].item.key(): true}}
 	got := group(dues, queued)
 	if len(got) != 2 {
 		t.Fatalf("%d digests, want one for the COM and one for the manager", len(got))

@@ -390,7 +390,11 @@ func (w *world) escalations(c *checks.Check, tm team, com person, release checks
 	}
 	fire := func(rule notify.Rule, t time.Time) {
 		if t.Before(w.now) {
-			c.Escalations[string(rule)] = checks.Escalation{At: t, AsOf: t, To: to(rule)}
+			due := c.DueDate
+			if c.Status == checks.StatusRequired {
+				due = c.RequestBy
+			}
+			c.Escalations[string(rule)] = checks.Escalation{At: t, AsOf: t, Basis: notify.Basis(rule, *c), Due: due, To: to(rule)}
 		}
 	}
 	// When each stage began and ended: requested from..until, etc.; zero when never.
