@@ -32,6 +32,8 @@ type Item struct {
 	// before, against other bases.
 	Basis   checks.Date
 	Earlier int
+	// Was is the due date the agency was given before, for a due_date_changed.
+	Was checks.Date
 }
 
 // key identifies the item across runs: the outbox remembers which items each email carried.
@@ -53,6 +55,7 @@ var (
 		ResponseNotice:     "Answered: read the response and complete the check",
 		RequestReminder:    "Request this check today: it is due to be requested",
 		ResponseReminder:   "Answer due soon",
+		DueDateChanged:     "The due date has changed: please answer by the new date",
 		RequestOverdue:     "Overdue: the check has still not been requested",
 		ResponseOverdue:    "Overdue: the answer was due and has not come",
 		ResponseEscalated:  "Escalated: the answer is well overdue",
@@ -167,6 +170,9 @@ func (d digest) view() view {
 		due := it.Due.String()
 		if due == "" {
 			due = "not set"
+		}
+		if !it.Was.IsZero() {
+			due += " (was " + it.Was.String() + ")"
 		}
 		v.Lines = append(v.Lines, lineView{
 			Headline: headlines[it.Rule], CRN: it.CRN, Type: it.Type.Info().Name + " check",

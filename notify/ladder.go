@@ -16,10 +16,13 @@ type Rule string
 
 // The rungs, from the routine to the most urgent.
 const (
-	RequestNotice      Rule = "request_notice"
-	ResponseNotice     Rule = "response_notice"
-	RequestReminder    Rule = "request_reminder"
-	ResponseReminder   Rule = "response_reminder"
+	RequestNotice    Rule = "request_notice"
+	ResponseNotice   Rule = "response_notice"
+	RequestReminder  Rule = "request_reminder"
+	ResponseReminder Rule = "response_reminder"
+	// DueDateChanged tells the agency a requested check's new due date, when it differs from
+	// the one the request notice (or the last due_date_changed) gave it.
+	DueDateChanged     Rule = "due_date_changed"
 	RequestOverdue     Rule = "request_overdue"
 	ResponseOverdue    Rule = "response_overdue"
 	ResponseEscalated  Rule = "response_escalated"
@@ -93,12 +96,14 @@ func rungs() []rung {
 		{rule: ResponseNotice, urgency: 2, responded: to(toCOM)},
 		{rule: RequestReminder, urgency: 3, required: to(toCOM)},
 		{rule: ResponseReminder, urgency: 4, requested: to(toAgencyContact)},
-		{rule: RequestOverdue, urgency: 5, required: to(toCOM, toManagers)},
-		{rule: ResponseOverdue, urgency: 6, requested: to(toAgencyContact, toCOM)},
-		{rule: ResponseEscalated, urgency: 7, requested: to(toAgencyEscalation, toManagers)},
-		{rule: ReleaseImminent, urgency: 8,
+		// Above the reminder: a date moved closer is news the reminder would not tell.
+		{rule: DueDateChanged, urgency: 5, requested: to(toAgencyContact)},
+		{rule: RequestOverdue, urgency: 6, required: to(toCOM, toManagers)},
+		{rule: ResponseOverdue, urgency: 7, requested: to(toAgencyContact, toCOM)},
+		{rule: ResponseEscalated, urgency: 8, requested: to(toAgencyEscalation, toManagers)},
+		{rule: ReleaseImminent, urgency: 9,
 			required: to(toCOM, toManagers), requested: to(toManagers, toAgencyEscalation), responded: to(toCOM, toManagers)},
-		{rule: ReleasedIncomplete, urgency: 9,
+		{rule: ReleasedIncomplete, urgency: 10,
 			required: to(toManagers), requested: to(toManagers), responded: to(toManagers)},
 	}
 }
@@ -142,9 +147,13 @@ func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rul
 	}
 	// when says whether each rule's dates are reached; whether the check's status is one
 	// the rule applies to is the table's (rungs) to say.
+	told := announced(c)
 	when := map[Rule]bool{
-		RequestNotice:      true,
-		ResponseNotice:     true,
+		RequestNotice:  true,
+		ResponseNotice: true,
+		// Not at the first request (the request notice gives the date), only once the date
+		// the agency was given has moved.
+		DueDateChanged:     !told.IsZero() && !c.DueDate.IsZero() && told != c.DueDate,
 		RequestReminder:    reached(c.RequestBy, 0),
 		RequestOverdue:     reached(c.RequestBy, t.RequestOverdueDays),
 		ResponseReminder:   reached(c.DueDate, -t.ResponseReminderDays),
@@ -162,7 +171,7 @@ func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rul
 		if only != nil && !only[r] {
 			continue
 		}
-		if Fired(c, r) {
+		if firedFor(c, r) {
 			continue
 		}
 		out = append(out, r)
@@ -187,7 +196,7 @@ func Basis(r Rule, c checks.Check) checks.Date {
 		}
 	case RequestReminder, RequestOverdue:
 		return c.RequestBy
-	case ResponseReminder, ResponseOverdue, ResponseEscalated:
+	case ResponseReminder, ResponseOverdue, ResponseEscalated, DueDateChanged:
 		return c.DueDate
 	case ReleaseImminent, ReleasedIncomplete:
 		return c.ReleaseDate
@@ -195,10 +204,28 @@ func Basis(r Rule, c checks.Check) checks.Date {
 	return checks.Date{}
 }
 
-// Fired reports whether rule r has fired for check c against the basis it has now. A record
+// announced is the due date c's agency was last given: the one the last due_date_changed
+// announced, else the one the request notice gave; zero before the request notice fired. A
+// request notice recorded before due dates were kept counts as having given the due date of
+// now (no notice storm on upgrade).
+func announced(c checks.Check) checks.Date {
+	if e, ok := c.Escalations[string(DueDateChanged)]; ok && !e.Basis.IsZero() {
+		return e.Basis
+	}
+	n, ok := c.Escalations[string(RequestNotice)]
+	if !ok {
+		return checks.Date{}
+	}
+	if n.Due.IsZero() {
+		return c.DueDate
+	}
+	return n.Due
+}
+
+// firedFor reports whether rule r has fired for check c against the basis it has now. A record
 // without a basis, written before bases were kept, counts as fired for the basis of now: an
 // upgrade re-sends nothing.
-func Fired(c checks.Check, r Rule) bool {
+func firedFor(c checks.Check, r Rule) bool {
 	e, ok := c.Escalations[string(r)]
 	return ok && (e.Basis.IsZero() || e.Basis == Basis(r, c))
 }
@@ -223,7 +250,8 @@ func statusesFor(rules map[Rule]bool) []checks.Status {
 	return out
 }
 
-// NoticeRules are the rungs sent within a minute of an event, not at the daily run.
+// NoticeRules are the rungs sent within a minute of an event, not at the daily run: a
+// request, an answer, and a due date moved by a change of the release date.
 func NoticeRules() map[Rule]bool {
-	return map[Rule]bool{RequestNotice: true, ResponseNotice: true}
+	return map[Rule]bool{RequestNotice: true, ResponseNotice: true, DueDateChanged: true}
 }

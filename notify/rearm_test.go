@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,5 +148,68 @@ func TestRecordsWrittenBeforeBasesWereKeptSendNothingAgainAndReArmOnceTheDateMov
 	f.run(t)
 	if msgs := f.received(); len(msgs) != 1 || headline(msgs[0]) != notify.RequestReminder {
 		t.Errorf("on the new request-by date the COM got %d emails, want the reminder", len(msgs))
+	}
+}
+
+func TestTheAgencyIsToldWithinSecondsWhenARequestsDueDateMoves(t *testing.T) {
+	f := newFixture(t)
+	r := f.release(t)
+	ctx := context.Background()
+	da := checkOf(t, r, checks.TypeDomesticAbuse)
+	notices := func(t *testing.T) []testenv.Message {
+		t.Helper()
+		f.clock.Advance(20 * time.Second)
+		f.runWith(t, notify.RunOptions{Rules: notify.NoticeRules()})
+		return f.smtp.To(metContact)
+	}
+	// Requested on Monday 1 February for release on 15 February: due Monday 8 February.
+	f.at(t, "2027-02-01 10:00")
+	if _, err := f.svc.RequestCheck(ctx, f.com, da.ID, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	f.smtp.Reset()
+	f.clock.Advance(20 * time.Second)
+	f.runWith(t, notify.RunOptions{Rules: notify.NoticeRules()})
+	if msgs := f.smtp.To(metContact); len(msgs) != 1 || headline(msgs[0]) != notify.RequestNotice || !strings.Contains(msgs[0].Text(), "2027-02-08") {
+		t.Fatalf("the Met got %d emails at the request, want the request notice giving 8 February", len(msgs))
+	}
+	tests := []struct {
+		name        string
+		at, release string
+		want        string // what the Met's email says of the due date; empty: no email
+	}{
+		{"a postponement that moves the due date is told with the date it replaces",
+			"2027-02-02 10:00", "2027-03-15", "2027-02-15 (was 2027-02-08)"},
+		{"a postponement that leaves the due date alone tells nothing", "2027-02-03 10:00", "2027-04-01", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.smtp.Reset()
+			f.at(t, tt.at)
+			f.postpone(t, r, tt.release)
+			msgs := notices(t)
+			switch {
+			case tt.want == "" && len(msgs) != 0:
+				t.Errorf("the Met got %d emails, want none", len(msgs))
+			case tt.want != "" && (len(msgs) != 1 || headline(msgs[0]) != notify.DueDateChanged || !strings.Contains(msgs[0].Text(), tt.want)):
+				t.Errorf("the Met got %d emails, want one due date change saying %q", len(msgs), tt.want)
+			case tt.want != "":
+				assertNoPersonalData(t, msgs[0])
+			}
+		})
+	}
+	// The next daily run has nothing more to tell the Met.
+	f.smtp.Reset()
+	f.at(t, "2027-02-04 07:00")
+	f.run(t)
+	if msgs := f.smtp.To(metContact); len(msgs) != 0 {
+		t.Errorf("the daily run sent the Met %d emails, want none", len(msgs))
+	}
+	c, err := f.svc.Check(ctx, f.com, da.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := c.Escalations[string(notify.DueDateChanged)]; e.Basis.String() != "2027-02-15" || !slices.Equal(e.To, []string{metContact}) {
+		t.Errorf("due_date_changed record = %+v, want against 15 February, to the Met's contact", e)
 	}
 }

@@ -285,6 +285,9 @@ func (e *Escalator) decide(c checks.Check, today checks.Date, rules map[Rule]boo
 		if prev, ok := c.Escalations[string(rule)]; ok {
 			it.Earlier = len(prev.Earlier) + 1
 		}
+		if rule == DueDateChanged {
+			it.Was = announced(c)
+		}
 		out = append(out, it)
 	}
 	return out
@@ -306,7 +309,7 @@ type adoption struct {
 }
 
 // unbased finds c's records written before bases were kept, for rules of the run that can be
-// due in c's status. Each counts as fired for the basis it has now (see Fired); writing that
+// due in c's status. Each counts as fired for the basis it has now (see firedFor); writing that
 // basis on it keeps it so, and lets the rung fire again when the date later moves.
 func (e *Escalator) unbased(c checks.Check, today checks.Date, rules map[Rule]bool) []adoption {
 	var out []adoption

@@ -137,6 +137,65 @@ func TestARungFiresOncePerTheDateItIsBasedOnAndAgainWhenTheDateMoves(t *testing.
 	}
 }
 
+func TestTheAgencyIsToldOfADueDateThatMovesAfterItsRequestNotice(t *testing.T) {
+	e := stageEscalator()
+	notice := func(due string) checks.Escalation {
+		return checks.Escalation{Basis: day("2027-02-01"), Due: day(due)}
+	}
+	check := func(status checks.Status, due string, escalations map[string]checks.Escalation) checks.Check {
+		return checks.Check{ID: "c1", Status: status, RequestBy: day("2027-02-01"), RequestedAt: day("2027-02-01").Midday(),
+			DueDate: day(due), ReleaseDate: day("2027-03-15"), Escalations: escalations,
+			Response: map[bool]*checks.Response{true: {RespondedAt: day("2027-02-03").Midday()}}[status == checks.StatusResponded]}
+	}
+	tests := []struct {
+		name    string
+		check   checks.Check
+		want    []Rule
+		wantDue string
+		wantWas string
+		wantKey string
+	}{
+		{"a first request is announced by its notice, not as a change",
+			check(checks.StatusRequested, "2027-02-08", nil), []Rule{RequestNotice}, "2027-02-08", "", "c1/request_notice@2027-02-01"},
+		{"a due date still the one the notice gave is no news",
+			check(checks.StatusRequested, "2027-02-08", map[string]checks.Escalation{"request_notice": notice("2027-02-08")}), nil, "", "", ""},
+		{"a due date other than the one the notice gave is announced with the date it replaces",
+			check(checks.StatusRequested, "2027-02-15", map[string]checks.Escalation{"request_notice": notice("2027-02-08")}),
+			[]Rule{DueDateChanged}, "2027-02-15", "2027-02-08", "c1/due_date_changed@2027-02-15"},
+		{"a new due date announced is not announced again",
+			check(checks.StatusRequested, "2027-02-15", map[string]checks.Escalation{"request_notice": notice("2027-02-08"),
+				"due_date_changed": {Basis: day("2027-02-15")}}), nil, "", "", ""},
+		{"a due date that moves again is announced again, replacing the last one announced",
+			check(checks.StatusRequested, "2027-02-10", map[string]checks.Escalation{"request_notice": notice("2027-02-08"),
+				"due_date_changed": {Basis: day("2027-02-15")}}), []Rule{DueDateChanged}, "2027-02-10", "2027-02-15", "c1/due_date_changed@2027-02-10#2"},
+		{"a due date moved back to the one the notice gave is announced too",
+			check(checks.StatusRequested, "2027-02-08", map[string]checks.Escalation{"request_notice": notice("2027-02-08"),
+				"due_date_changed": {Basis: day("2027-02-15")}}), []Rule{DueDateChanged}, "2027-02-08", "2027-02-15", "c1/due_date_changed@2027-02-08#2"},
+		{"a request notice recorded before due dates were kept counts as having given the date of now",
+			check(checks.StatusRequested, "2027-02-15", map[string]checks.Escalation{"request_notice": {}}), nil, "", "", ""},
+		{"an answered check's agency is not told of its due date",
+			check(checks.StatusResponded, "2027-02-15", map[string]checks.Escalation{"request_notice": notice("2027-02-08"), "response_notice": {}}), nil, "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items := e.decide(tt.check, day("2027-02-03"), NoticeRules())
+			var rules []Rule
+			for _, it := range items {
+				rules = append(rules, it.Rule)
+			}
+			if !slices.Equal(rules, tt.want) {
+				t.Fatalf("due %v, want %v", rules, tt.want)
+			}
+			if len(items) == 1 {
+				it := items[0]
+				if it.Due.String() != tt.wantDue || it.Was.String() != tt.wantWas || it.key() != tt.wantKey {
+					t.Errorf("due %s, was %q, key %s; want %s, %q, %s", it.Due, it.Was, it.key(), tt.wantDue, tt.wantWas, tt.wantKey)
+				}
+			}
+		})
+	}
+}
+
 func TestEachRuleIsBasedOnTheDateItIsAbout(t *testing.T) {
 	c := checks.Check{RequestBy: day("2027-01-04"), DueDate: day("2027-01-20"), ReleaseDate: day("2027-02-15"),
 		// Late on 5 January: the day is London's.
@@ -145,7 +204,7 @@ func TestEachRuleIsBasedOnTheDateItIsAbout(t *testing.T) {
 	want := map[Rule]string{
 		RequestNotice: "2027-01-05", ResponseNotice: "2027-01-12",
 		RequestReminder: "2027-01-04", RequestOverdue: "2027-01-04",
-		ResponseReminder: "2027-01-20", ResponseOverdue: "2027-01-20", ResponseEscalated: "2027-01-20",
+		ResponseReminder: "2027-01-20", ResponseOverdue: "2027-01-20", ResponseEscalated: "2027-01-20", DueDateChanged: "2027-01-20",
 		ReleaseImminent: "2027-02-15", ReleasedIncomplete: "2027-02-15",
 	}
 	for _, r := range Rules() {

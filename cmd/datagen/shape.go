@@ -370,7 +370,7 @@ func (w *world) escalations(c *checks.Check, tm team, com person, release checks
 	}
 	to := func(rule notify.Rule) []string {
 		switch rule {
-		case notify.RequestNotice, notify.ResponseReminder:
+		case notify.RequestNotice, notify.ResponseReminder, notify.DueDateChanged:
 			return []string{box.contact}
 		case notify.ResponseNotice, notify.RequestReminder:
 			return []string{com.email}
