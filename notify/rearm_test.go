@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -211,5 +212,49 @@ func TestTheAgencyIsToldWithinSecondsWhenARequestsDueDateMoves(t *testing.T) {
 	}
 	if e := c.Escalations[string(notify.DueDateChanged)]; e.Basis.String() != "2027-02-15" || !slices.Equal(e.To, []string{metContact}) {
 		t.Errorf("due_date_changed record = %+v, want against 15 February, to the Met's contact", e)
+	}
+}
+
+func TestARunDatedInTheFutureIsOnlyEverADryRun(t *testing.T) {
+	f := newFixture(t)
+	r := f.release(t)
+	f.at(t, "2027-01-04 07:00")
+	now := f.clock.Now()
+	tests := []struct {
+		name    string
+		opts    notify.RunOptions
+		refused bool
+	}{
+		{"a run that writes as of a minute from now is refused", notify.RunOptions{AsOf: now.Add(time.Minute)}, true},
+		{"a run that writes as of next week is refused", notify.RunOptions{AsOf: now.AddDate(0, 0, 7)}, true},
+		{"a dry run may stand next week", notify.RunOptions{AsOf: now.AddDate(0, 0, 7), DryRun: true}, false},
+		{"a run that writes as of yesterday is run", notify.RunOptions{AsOf: now.AddDate(0, 0, -1)}, false},
+		{"a run that writes as of now is run", notify.RunOptions{AsOf: now}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.esc.Run(context.Background(), tt.opts)
+			if !tt.refused {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, notify.ErrFutureRun) || checks.ErrorCode(err) != checks.EMALFORMED {
+				t.Fatalf("run = %v, want the future refused as a malformed request", err)
+			}
+			var e *checks.Error
+			if !errors.As(err, &e) || len(e.Fields) != 1 || e.Fields[0].Field != "as_of" {
+				t.Errorf("the refusal names %+v, want as_of", e)
+			}
+			page, err := f.outbox.List(context.Background(), "", time.Time{}, 10, "")
+			if err != nil || len(page.Items) != 0 {
+				t.Errorf("a refused run queued %d emails (%v)", len(page.Items), err)
+			}
+			c, _ := f.svc.Check(context.Background(), f.com, checkOf(t, r, checks.TypeDomesticAbuse).ID)
+			if len(c.Escalations) != 0 {
+				t.Errorf("a refused run recorded %v", c.Escalations)
+			}
+		})
 	}
 }

@@ -165,6 +165,9 @@ func (t target) key() string { return digest{To: t.to, Missing: t.missing}.recip
 // A dry run stops after the emails are composed, writing nothing. Runs that write take turns
 // across replicas (see turn).
 func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
+	if err := futureRun(opts, e.clock.Now()); err != nil {
+		return Plan{}, err
+	}
 	if !opts.DryRun {
 		end, err := e.turn(ctx)
 		if err != nil {
@@ -211,6 +214,24 @@ func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
 		}
 	}
 	return plan, nil
+}
+
+// ErrFutureRun is the cause of the refusal of a run that would write as of a time later
+// than now.
+var ErrFutureRun = errors.New("a run dated in the future must be a dry run")
+
+// futureRun refuses a run that writes as of a time later than now. What it would record
+// has not happened: a rung recorded as fired tomorrow is never sent tomorrow, and an email
+// queued today says what is only true then. A dry run may stand at any time, to show what
+// would be due.
+func futureRun(opts RunOptions, now time.Time) error {
+	if opts.DryRun || !opts.AsOf.After(now) {
+		return nil
+	}
+	return &checks.Error{Code: checks.EMALFORMED, Message: "a run dated in the future records nothing: ask for a dry run",
+		Fields: []checks.FieldError{{Field: "as_of", Reason: fmt.Sprintf("is later than now (%s): only a dry run (dry_run) may stand in the future",
+			now.UTC().Truncate(time.Second).Format(time.RFC3339))}},
+		Err: ErrFutureRun}
 }
 
 // Runs take turns. Each rung is recorded once whatever runs at once, but two runs that read
