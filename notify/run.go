@@ -160,7 +160,9 @@ func (t target) key() string { return digest{To: t.to, Missing: t.missing}.recip
 //   - address: to whom each rung goes (or whom it cannot reach, for want of an address);
 //   - queue: one digest per recipient, put in the outbox, leaving out what a run cut short
 //     already queued;
-//   - record: write on each check that its rung fired, once every email is queued.
+//   - record: write on each check that its rung fired, and against which date, once every
+//     email is queued; and write today's basis on the records of the run's rules written
+//     before bases were kept (see unbased).
 //
 // A dry run stops after the emails are composed, writing nothing. Runs that write take turns
 // across replicas (see turn).
@@ -189,7 +191,7 @@ func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
 	var olds []adoption
 	err := e.selectOpen(ctx, opts, func(c checks.Check) error {
 		plan.Checked++
-		olds = append(olds, e.unbased(c, today, opts.Rules)...)
+		olds = append(olds, e.unbased(c, opts.Rules)...)
 		for _, it := range e.decide(c, today, opts.Rules) {
 			d, err := e.address(ctx, book, c, it)
 			if err != nil {
@@ -332,7 +334,7 @@ type adoption struct {
 // unbased finds c's records written before bases were kept, for rules of the run that can be
 // due in c's status. Each counts as fired for the basis it has now (see firedFor); writing that
 // basis on it keeps it so, and lets the rung fire again when the date later moves.
-func (e *Escalator) unbased(c checks.Check, today checks.Date, rules map[Rule]bool) []adoption {
+func (e *Escalator) unbased(c checks.Check, rules map[Rule]bool) []adoption {
 	var out []adoption
 	for _, g := range rungs() {
 		rec, ok := c.Escalations[string(g.rule)]
