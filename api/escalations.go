@@ -26,14 +26,15 @@ type planJSON struct {
 }
 
 type planItemJSON struct {
-	CheckID       string   `json:"check_id"`
-	CRN           string   `json:"crn"`
-	Type          string   `json:"type"`
-	Agency        string   `json:"agency"`
-	Rule          string   `json:"rule"`
-	To            []string `json:"to"`
-	Undeliverable []string `json:"undeliverable,omitempty"`
-	Recorded      bool     `json:"recorded"`
+	CheckID       string      `json:"check_id"`
+	CRN           string      `json:"crn"`
+	Type          string      `json:"type"`
+	Agency        string      `json:"agency"`
+	Rule          string      `json:"rule"`
+	Basis         checks.Date `json:"basis"`
+	To            []string    `json:"to"`
+	Undeliverable []string    `json:"undeliverable,omitempty"`
+	Recorded      bool        `json:"recorded"`
 }
 
 type planEmailJSON struct {
@@ -116,7 +117,7 @@ func (s *Server) runEscalations(c *gin.Context) {
 		if to == nil {
 			to = []string{}
 		}
-		out.Items = append(out.Items, planItemJSON{it.CheckID, it.CRN, string(it.Type), it.Agency, string(it.Rule), to, it.Undeliverable, it.Recorded})
+		out.Items = append(out.Items, planItemJSON{it.CheckID, it.CRN, string(it.Type), it.Agency, string(it.Rule), it.Basis, to, it.Undeliverable, it.Recorded})
 	}
 	for _, e := range plan.Emails {
 		out.Emails = append(out.Emails, planEmailJSON{e.Key, e.To, e.Missing, e.Subject, e.Items, e.Queued})

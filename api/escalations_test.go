@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 )
 
 type apiPlan struct {
@@ -60,6 +61,8 @@ func TestAnAdminRunsTheLadderDryOrForReal(t *testing.T) {
 	}
 
 	var real apiPlan
+	// A run that writes stands at now, not later: the clock is at the as-of time.
+	e.clock.Set(time.Date(2027, 1, 4, 7, 0, 0, 0, time.UTC))
 	want(t, e.do(t, e.admin.Token, "POST", "/api/v1/escalations/run", map[string]any{"as_of": "2027-01-04T07:00:00Z"}), http.StatusOK, &real)
 	if len(real.Emails) != 1 || !real.Emails[0].Queued || !real.Items[0].Recorded {
 		t.Fatalf("run = %+v; want the email queued and the rungs recorded", real)
@@ -75,13 +78,16 @@ func TestAnAdminRunsTheLadderDryOrForReal(t *testing.T) {
 	}
 	// The check shows the rung it got.
 	var c struct {
+		RequestBy   string `json:"request_by"`
 		Escalations map[string]struct {
-			To []string `json:"to"`
+			Basis string   `json:"basis"`
+			Due   string   `json:"due"`
+			To    []string `json:"to"`
 		} `json:"escalations"`
 	}
 	want(t, e.do(t, e.com.Token, "GET", "/api/v1/checks/"+r.Checks[0].ID, nil), http.StatusOK, &c)
-	if got := c.Escalations["request_reminder"].To; len(got) != 1 || got[0] != e.com.Email {
-		t.Errorf("check escalations = %+v", c.Escalations)
+	if got := c.Escalations["request_reminder"]; len(got.To) != 1 || got.To[0] != e.com.Email || got.Basis != c.RequestBy || got.Due != c.RequestBy {
+		t.Errorf("check escalations = %+v; want the reminder to the COM against the request-by date %s", c.Escalations, c.RequestBy)
 	}
 }
 
@@ -139,6 +145,8 @@ func TestEscalationAndOutboxInputIsChecked(t *testing.T) {
 		field  string
 	}{
 		{"an as_of that is not a time", "POST", "/api/v1/escalations/run", map[string]any{"as_of": "monday"}, http.StatusUnprocessableEntity, "as_of"},
+		{"an as_of later than now without dry_run", "POST", "/api/v1/escalations/run", map[string]any{"as_of": "2026-11-24T09:01:00Z"}, http.StatusBadRequest, "as_of"},
+		{"an as_of later than now with dry_run false", "POST", "/api/v1/escalations/run", map[string]any{"as_of": "2027-01-04T07:00:00Z", "dry_run": false}, http.StatusBadRequest, "as_of"},
 		{"dry_run that is not a boolean", "POST", "/api/v1/escalations/run", map[string]any{"dry_run": "yes"}, http.StatusBadRequest, "dry_run"},
 		{"an unknown field", "POST", "/api/v1/escalations/run", map[string]any{"asof": "x"}, http.StatusBadRequest, "asof"},
 		{"an unknown outbox status", "GET", "/api/v1/outbox?status=lost", nil, http.StatusUnprocessableEntity, "status"},

@@ -89,10 +89,24 @@ type historyJSON struct {
 }
 
 type escalationJSON struct {
-	At            time.Time `json:"at"`
-	AsOf          time.Time `json:"as_of"`
-	To            []string  `json:"to"`
-	Undeliverable []string  `json:"undeliverable,omitempty"`
+	At            time.Time        `json:"at"`
+	AsOf          time.Time        `json:"as_of"`
+	Basis         checks.Date      `json:"basis"`
+	Due           checks.Date      `json:"due"`
+	To            []string         `json:"to"`
+	Undeliverable []string         `json:"undeliverable,omitempty"`
+	Earlier       []escalationJSON `json:"earlier,omitempty"`
+}
+
+func escalation(e checks.Escalation) escalationJSON {
+	out := escalationJSON{At: e.At, AsOf: e.AsOf, Basis: e.Basis, Due: e.Due, To: e.To, Undeliverable: e.Undeliverable}
+	if out.To == nil {
+		out.To = []string{}
+	}
+	for _, x := range e.Earlier {
+		out.Earlier = append(out.Earlier, escalation(x))
+	}
+	return out
 }
 
 type agencyJSON struct {
@@ -206,7 +220,7 @@ func (v view) check(c checks.Check) checkJSON {
 		if out.Escalations == nil {
 			out.Escalations = map[string]escalationJSON{}
 		}
-		out.Escalations[rule] = escalationJSON(e)
+		out.Escalations[rule] = escalation(e)
 	}
 	for _, h := range c.History {
 		out.History = append(out.History, historyJSON{h.At, h.ActorID, h.ActorName, string(h.Role), string(h.Action), string(h.From), string(h.To), h.Note})

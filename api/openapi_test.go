@@ -865,3 +865,51 @@ func pageRoute(path string) bool {
 	}
 	return !strings.HasPrefix(path, "/api/")
 }
+
+// TestTheDocumentNamesEveryRuleOfTheLadder holds the rule enums of the document to the
+// ladder, in its order.
+func TestTheDocumentNamesEveryRuleOfTheLadder(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Check struct {
+					Properties struct {
+						Escalations struct {
+							PropertyNames struct {
+								Enum []string `json:"enum"`
+							} `json:"propertyNames"`
+						} `json:"escalations"`
+					} `json:"properties"`
+				} `json:"Check"`
+				PlanItem struct {
+					Properties struct {
+						Rule struct {
+							Enum []string `json:"enum"`
+						} `json:"rule"`
+					} `json:"properties"`
+				} `json:"PlanItem"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openapiJSON, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, r := range notify.Rules() {
+		want = append(want, string(r))
+	}
+	tests := []struct {
+		name string
+		enum []string
+	}{
+		{"the keys of a check's escalations are the rules", doc.Components.Schemas.Check.Properties.Escalations.PropertyNames.Enum},
+		{"the rule of a plan item is one of the rules", doc.Components.Schemas.PlanItem.Properties.Rule.Enum},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !slices.Equal(tt.enum, want) {
+				t.Errorf("enum %v, want %v", tt.enum, want)
+			}
+		})
+	}
+}

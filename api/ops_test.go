@@ -49,6 +49,9 @@ func TestMetricsAreServedToAdminsInPrometheusFormat(t *testing.T) {
 		`safeguarding_http_request_duration_seconds_count{method="POST",route="/api/v1/releases",status="201"} 1`,
 		`safeguarding_metrics_database_up 1`,
 		`safeguarding_scheduler_last_run_timestamp_seconds 0`,
+		// Every rule of the ladder has its series before it first fires.
+		`safeguarding_escalations_recorded_total{rule="due_date_changed"} 0`,
+		`safeguarding_escalations_recorded_total{rule="released_incomplete"} 0`,
 	} {
 		if !strings.Contains(body, line) {
 			t.Errorf("/metrics lacks %q", line)

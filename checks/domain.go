@@ -309,12 +309,24 @@ type Check struct {
 }
 
 // Escalation records that one rung of the escalation ladder fired for a check: when, as of
-// which time, to which addresses, and who could not be reached for want of an address.
+// which time, against which date, to which addresses, and who could not be reached for want
+// of an address.
 type Escalation struct {
-	At            time.Time
-	AsOf          time.Time
+	At   time.Time
+	AsOf time.Time
+	// Basis is the date the rung was computed from (the request-by date, the due date, the
+	// release date, or the day of the request or answer a notice announces). A rung fires
+	// once per basis: when the date moves, it is due again against the new one. Zero on a
+	// record written before bases were kept, which counts as fired for the basis of now.
+	Basis Date
+	// Due is the date the email gave its reader to act by: the request-by date of a check
+	// not yet requested, else the due date (zero when none was set, or on an old record).
+	Due           Date
 	To            []string
 	Undeliverable []string
+	// Earlier are the rung's firings against earlier bases, oldest first; none of them has
+	// an Earlier of its own.
+	Earlier []Escalation
 }
 
 // Overdue reports whether the check is late on today: not requested after its request-by

@@ -31,10 +31,25 @@ type Item struct {
 	// Urgent copies the check's flag: the answer is due after the hard stop, on the first
 	// working day after the request or the change of release date.
 	Urgent bool
+	// Basis is the date the rung is based on (see Basis); Earlier is how many times it fired
+	// before, against other bases.
+	Basis   checks.Date
+	Earlier int
+	// Was is the due date the agency was given before, for a due_date_changed.
+	Was checks.Date
 }
 
 // key identifies the item across runs: the outbox remembers which items each email carried.
-func (it Item) key() string { return it.CheckID + "/" + string(it.Rule) }
+// It names the basis, so that a rung fired again against a new date is a new item, sent
+// once; and from its second firing on the firing's number, so that a date moved back to an
+// earlier basis is told again too. A run cut short, or two replicas, compute the same key.
+func (it Item) key() string {
+	k := it.CheckID + "/" + string(it.Rule) + "@" + it.Basis.String()
+	if it.Earlier > 0 {
+		k += fmt.Sprintf("#%d", it.Earlier+1)
+	}
+	return k
+}
 
 // What each rule asks of its reader, in the digest.
 var (
@@ -43,6 +58,7 @@ var (
 		ResponseNotice:     "Answered: read the response and complete the check",
 		RequestReminder:    "Request this check today: it is due to be requested",
 		ResponseReminder:   "Answer due soon",
+		DueDateChanged:     "The due date has changed: please answer by the new date",
 		RequestOverdue:     "Overdue: the check has still not been requested",
 		ResponseOverdue:    "Overdue: the answer was due and has not come",
 		ResponseEscalated:  "Escalated: the answer is well overdue",
@@ -175,6 +191,9 @@ func (d digest) view() view {
 		due := it.Due.String()
 		if due == "" {
 			due = "not set"
+		}
+		if !it.Was.IsZero() {
+			due += " (was " + it.Was.String() + ")"
 		}
 		v.Lines = append(v.Lines, lineView{
 			Headline: headlines[it.Rule], CRN: it.CRN, Type: it.Type.Info().Name + " check",

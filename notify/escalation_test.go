@@ -74,8 +74,9 @@ func TestAReleaseNobodyActsOnIsChasedUpTheLadderUntilAfterRelease(t *testing.T) 
 		"2027-01-04": {"request_reminder → " + comEmail},
 		// Five working days later: overdue, to the COM and the team's manager.
 		"2027-01-11": {"request_overdue → " + comEmail, "request_overdue → " + managerEmail},
-		// Five working days before release: the managers and each agency's escalation mailbox.
-		"2027-02-08": {"release_imminent → " + metEscalation, "release_imminent → " + managerEmail, "release_imminent → " + cityEscalation},
+		// Five working days before release: the COM and the managers, and no agency, which was
+		// never asked for anything.
+		"2027-02-08": {"release_imminent → " + comEmail, "release_imminent → " + managerEmail},
 		// The day after release: the managers, once.
 		"2027-02-16": {"released_incomplete → " + managerEmail},
 	}
@@ -129,6 +130,36 @@ func TestACOMAndLiaisonsOnTimeGetOnlyTheNoticesAndRemindersPromised(t *testing.T
 		"2026-12-14": {"response_notice → " + comEmail},
 	}
 	assertDeliveries(t, got, want)
+}
+
+func TestAReleaseCloseIsToldToWhoeverMustActByTheStatusOfEachCheck(t *testing.T) {
+	f := newFixture(t)
+	r := f.release(t)
+	da, cs := checkOf(t, r, checks.TypeDomesticAbuse), checkOf(t, r, checks.TypeChildSafeguarding)
+	ctx := context.Background()
+	f.at(t, "2027-01-29 12:00")
+	got := f.walk(t, "2027-02-08", map[string][]action{
+		"2027-02-01": {{"10:00", func(t *testing.T, f *fixture) {
+			for _, id := range []string{da.ID, cs.ID} {
+				if _, err := f.svc.RequestCheck(ctx, f.com, id, nil, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}}},
+		"2027-02-02": {{"10:00", func(t *testing.T, f *fixture) {
+			if _, err := f.svc.RespondToCheck(ctx, f.police, da.ID, nil, checks.ResponseInput{Outcome: "no_information", Summary: "Nothing held."}); err != nil {
+				t.Fatal(err)
+			}
+		}}},
+	})
+	// Release on Monday 15 February. The police have answered: the COM and the managers must
+	// act, the police have nothing to do. Children's services have not: their escalation
+	// mailbox and the managers hear of it.
+	want := []string{"release_imminent → " + cityEscalation, "release_imminent → " + comEmail, "release_imminent → " + managerEmail}
+	slices.Sort(want)
+	if !slices.Equal(got["2027-02-08"], want) {
+		t.Errorf("delivered on 8 February %q\n                       want %q", got["2027-02-08"], want)
+	}
 }
 
 func assertDeliveries(t *testing.T, got, want map[string][]string) {
@@ -267,8 +298,8 @@ func TestTwoRunsAtOnceRecordEachRungOnce(t *testing.T) {
 			t.Errorf("%s got %d emails, want 1", to, n)
 		}
 	}
-	if len(perRecipient) != 4 {
-		t.Errorf("emails went to %v, want the COM, the manager and the two escalation mailboxes", perRecipient)
+	if len(perRecipient) != 2 {
+		t.Errorf("emails went to %v, want the COM and the manager (no check was requested of an agency)", perRecipient)
 	}
 }
 

@@ -8,8 +8,6 @@
 package notify
 
 import (
-	"slices"
-
 	"github.com/probation/safeguarding/checks"
 )
 
@@ -18,10 +16,13 @@ type Rule string
 
 // The rungs, from the routine to the most urgent.
 const (
-	RequestNotice      Rule = "request_notice"
-	ResponseNotice     Rule = "response_notice"
-	RequestReminder    Rule = "request_reminder"
-	ResponseReminder   Rule = "response_reminder"
+	RequestNotice    Rule = "request_notice"
+	ResponseNotice   Rule = "response_notice"
+	RequestReminder  Rule = "request_reminder"
+	ResponseReminder Rule = "response_reminder"
+	// DueDateChanged tells the agency a requested check's new due date, when it differs from
+	// the one the request notice (or the last due_date_changed) gave it.
+	DueDateChanged     Rule = "due_date_changed"
 	RequestOverdue     Rule = "request_overdue"
 	ResponseOverdue    Rule = "response_overdue"
 	ResponseEscalated  Rule = "response_escalated"
@@ -57,25 +58,53 @@ const (
 	toAgencyEscalation recipient = "agency_escalation"
 )
 
-// rung describes one rule: who gets it and how urgent it is (higher first in a digest).
+// rung describes one rule: how urgent it is (higher first in a digest) and who gets it,
+// which depends on the status of the check as well as on the rule. A check still `required`
+// was never asked of its agency, so nothing about it goes there: every rung of a required
+// check goes to probation only. An answered check's agency has done its part, so when its
+// release is close the COM and the managers, who must act, are told, not the agency.
 type rung struct {
 	rule    Rule
-	to      []recipient
 	urgency int
+	// Who gets the rung for a check that is required, requested or responded; nil for a
+	// status the rung is never due in.
+	required, requested, responded []recipient
 }
 
-// rungs returns the ladder, most urgent last.
+// to lists who gets the rung for a check in status st; nil when the rung is never due for a
+// check in that status.
+func (g rung) to(st checks.Status) []recipient {
+	switch st {
+	case checks.StatusRequired:
+		return g.required
+	case checks.StatusRequested:
+		return g.requested
+	case checks.StatusResponded:
+		return g.responded
+	}
+	return nil
+}
+
+// to is shorthand for a list of recipients in the ladder's table.
+func to(rs ...recipient) []recipient { return rs }
+
+// rungs returns the ladder, most urgent last: the one table of who gets which rung, by the
+// status of the check.
 func rungs() []rung {
 	return []rung{
-		{RequestNotice, []recipient{toAgencyContact}, 1},
-		{ResponseNotice, []recipient{toCOM}, 2},
-		{RequestReminder, []recipient{toCOM}, 3},
-		{ResponseReminder, []recipient{toAgencyContact}, 4},
-		{RequestOverdue, []recipient{toCOM, toManagers}, 5},
-		{ResponseOverdue, []recipient{toAgencyContact, toCOM}, 6},
-		{ResponseEscalated, []recipient{toAgencyEscalation, toManagers}, 7},
-		{ReleaseImminent, []recipient{toManagers, toAgencyEscalation}, 8},
-		{ReleasedIncomplete, []recipient{toManagers}, 9},
+		{rule: RequestNotice, urgency: 1, requested: to(toAgencyContact)},
+		{rule: ResponseNotice, urgency: 2, responded: to(toCOM)},
+		{rule: RequestReminder, urgency: 3, required: to(toCOM)},
+		{rule: ResponseReminder, urgency: 4, requested: to(toAgencyContact)},
+		// Above the reminder: a date moved closer is news the reminder would not tell.
+		{rule: DueDateChanged, urgency: 5, requested: to(toAgencyContact)},
+		{rule: RequestOverdue, urgency: 6, required: to(toCOM, toManagers)},
+		{rule: ResponseOverdue, urgency: 7, requested: to(toAgencyContact, toCOM)},
+		{rule: ResponseEscalated, urgency: 8, requested: to(toAgencyEscalation, toManagers)},
+		{rule: ReleaseImminent, urgency: 9,
+			required: to(toCOM, toManagers), requested: to(toManagers, toAgencyEscalation), responded: to(toCOM, toManagers)},
+		{rule: ReleasedIncomplete, urgency: 10,
+			required: to(toManagers), requested: to(toManagers), responded: to(toManagers)},
 	}
 }
 
@@ -103,8 +132,9 @@ type Ladder struct {
 	Deadlines  checks.Deadlines
 }
 
-// Due returns the rules due for check c on day today that have not fired yet. A closed
-// check (completed, not required, withdrawn) is never due anything.
+// Due returns the rules due for check c on day today that have not fired yet for the date
+// each is based on (see Basis). A closed check (completed, not required, withdrawn) is never
+// due anything.
 func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rule {
 	if !c.Status.Open() {
 		return nil
@@ -115,26 +145,33 @@ func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rul
 	reached := func(d checks.Date, n int) bool {
 		return !d.IsZero() && !today.Before(cal.AddWorkdays(d, n))
 	}
-	due := map[Rule]bool{
-		RequestNotice:      c.Status == checks.StatusRequested,
-		ResponseNotice:     c.Status == checks.StatusResponded,
-		RequestReminder:    c.Status == checks.StatusRequired && reached(c.RequestBy, 0),
-		RequestOverdue:     c.Status == checks.StatusRequired && reached(c.RequestBy, t.RequestOverdueDays),
-		ResponseReminder:   c.Status == checks.StatusRequested && reached(c.DueDate, -t.ResponseReminderDays),
-		ResponseOverdue:    c.Status == checks.StatusRequested && !c.DueDate.IsZero() && today.After(c.DueDate),
-		ResponseEscalated:  c.Status == checks.StatusRequested && reached(c.DueDate, t.ResponseEscalationDays),
+	// when says whether each rule's dates are reached; whether the check's status is one
+	// the rule applies to is the table's (rungs) to say.
+	told := announced(c)
+	when := map[Rule]bool{
+		RequestNotice:  true,
+		ResponseNotice: true,
+		// Not at the first request (the request notice gives the date), only once the date
+		// the agency was given has moved.
+		DueDateChanged:     !told.IsZero() && !c.DueDate.IsZero() && told != c.DueDate,
+		RequestReminder:    reached(c.RequestBy, 0),
+		RequestOverdue:     reached(c.RequestBy, t.RequestOverdueDays),
+		ResponseReminder:   reached(c.DueDate, -t.ResponseReminderDays),
+		ResponseOverdue:    !c.DueDate.IsZero() && today.After(c.DueDate),
+		ResponseEscalated:  reached(c.DueDate, t.ResponseEscalationDays),
 		ReleaseImminent:    !today.After(c.ReleaseDate) && cal.WorkdaysBetween(today, c.ReleaseDate) <= t.ReleaseImminentDays,
 		ReleasedIncomplete: today.After(c.ReleaseDate),
 	}
 	var out []Rule
-	for _, r := range Rules() {
-		if !due[r] {
+	for _, g := range rungs() {
+		r := g.rule
+		if g.to(c.Status) == nil || !when[r] {
 			continue
 		}
 		if only != nil && !only[r] {
 			continue
 		}
-		if _, fired := c.Escalations[string(r)]; fired {
+		if firedFor(c, r) {
 			continue
 		}
 		out = append(out, r)
@@ -142,19 +179,69 @@ func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rul
 	return out
 }
 
-// statusesFor lists the statuses a check may be in for one of the rules to be due.
-func statusesFor(rules map[Rule]bool) []checks.Status {
-	only := map[Rule][]checks.Status{
-		RequestNotice: {checks.StatusRequested}, ResponseNotice: {checks.StatusResponded},
-		RequestReminder: {checks.StatusRequired}, RequestOverdue: {checks.StatusRequired},
-		ResponseReminder: {checks.StatusRequested}, ResponseOverdue: {checks.StatusRequested},
-		ResponseEscalated: {checks.StatusRequested},
+// Basis is the date rule r is computed from for check c: the request-by date for the
+// request rungs, the due date for the response rungs, the release date for the release
+// rungs, and for a notice the day of the request or the answer it announces. A rung fires
+// once per basis; when a date changes so that the basis differs, the rung is due again
+// against the new date. Zero when c has no such date.
+func Basis(r Rule, c checks.Check) checks.Date {
+	switch r {
+	case RequestNotice:
+		if !c.RequestedAt.IsZero() {
+			return checks.DateOf(c.RequestedAt)
+		}
+	case ResponseNotice:
+		if c.Response != nil && !c.Response.RespondedAt.IsZero() {
+			return checks.DateOf(c.Response.RespondedAt)
+		}
+	case RequestReminder, RequestOverdue:
+		return c.RequestBy
+	case ResponseReminder, ResponseOverdue, ResponseEscalated, DueDateChanged:
+		return c.DueDate
+	case ReleaseImminent, ReleasedIncomplete:
+		return c.ReleaseDate
 	}
+	return checks.Date{}
+}
+
+// announced is the due date c's agency was last given: the one the last due_date_changed
+// announced, else the one the request notice gave; zero before the request notice fired. A
+// request notice recorded before due dates were kept counts as having given the due date of
+// now (no notice storm on upgrade).
+func announced(c checks.Check) checks.Date {
+	if e, ok := c.Escalations[string(DueDateChanged)]; ok && !e.Basis.IsZero() {
+		return e.Basis
+	}
+	n, ok := c.Escalations[string(RequestNotice)]
+	if !ok {
+		return checks.Date{}
+	}
+	if n.Due.IsZero() {
+		return c.DueDate
+	}
+	return n.Due
+}
+
+// firedFor reports whether rule r has fired for check c against the basis it has now. A record
+// without a basis, written before bases were kept, counts as fired for the basis of now: an
+// upgrade re-sends nothing.
+func firedFor(c checks.Check, r Rule) bool {
+	e, ok := c.Escalations[string(r)]
+	return ok && (e.Basis.IsZero() || e.Basis == Basis(r, c))
+}
+
+// openStatuses are the statuses a rung can be due in, in the order a run reads them.
+func openStatuses() []checks.Status {
+	return []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}
+}
+
+// statusesFor lists the statuses a check may be in for one of the rules to be due: those
+// the ladder's table gives recipients for.
+func statusesFor(rules map[Rule]bool) []checks.Status {
 	var out []checks.Status
-	for _, st := range []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded} {
-		for r := range rules {
-			ss, ok := only[r]
-			if rules[r] && (!ok || slices.Contains(ss, st)) {
+	for _, st := range openStatuses() {
+		for _, g := range rungs() {
+			if rules[g.rule] && g.to(st) != nil {
 				out = append(out, st)
 				break
 			}
@@ -163,7 +250,8 @@ func statusesFor(rules map[Rule]bool) []checks.Status {
 	return out
 }
 
-// NoticeRules are the rungs sent within a minute of an event, not at the daily run.
+// NoticeRules are the rungs sent within a minute of an event, not at the daily run: a
+// request, an answer, and a due date moved by a change of the release date.
 func NoticeRules() map[Rule]bool {
-	return map[Rule]bool{RequestNotice: true, ResponseNotice: true}
+	return map[Rule]bool{RequestNotice: true, ResponseNotice: true, DueDateChanged: true}
 }

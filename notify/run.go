@@ -19,7 +19,11 @@ type checkSource interface {
 	// OpenChecks streams the checks in one of the statuses (changed since a time, when not
 	// zero) to fn.
 	OpenChecks(ctx context.Context, statuses []checks.Status, changedSince time.Time, fn func(checks.Check) error) error
+	// MarkEscalation records that a rung fired against e.Basis, unless it already had for
+	// that basis (e.Earlier ends with the record it replaces, if any).
 	MarkEscalation(ctx context.Context, checkID, rule string, e checks.Escalation) (bool, error)
+	// AdoptEscalation writes a basis on a record written before bases were kept.
+	AdoptEscalation(ctx context.Context, checkID, rule string, basis, due checks.Date) (bool, error)
 	// Lease takes the named lease for holder until until, if it is free at now or already
 	// holder's; EndLease gives it up.
 	Lease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
@@ -91,15 +95,20 @@ type Plan struct {
 	Checked int // open checks looked at
 	Items   []PlanItem
 	Emails  []PlanEmail
+	// Adopted counts the records written before bases were kept that this run gave the basis
+	// they count as fired for (none in a dry run).
+	Adopted int
 }
 
 // PlanItem is one rung for one check.
 type PlanItem struct {
-	CheckID       string
-	CRN           string
-	Type          checks.CheckType
-	Agency        string
-	Rule          Rule
+	CheckID string
+	CRN     string
+	Type    checks.CheckType
+	Agency  string
+	Rule    Rule
+	// Basis is the date the rung is based on (see Basis).
+	Basis         checks.Date
 	To            []string
 	Undeliverable []string
 	// Recorded reports whether this run wrote the escalation on the check (false in a dry
@@ -151,11 +160,16 @@ func (t target) key() string { return digest{To: t.to, Missing: t.missing}.recip
 //   - address: to whom each rung goes (or whom it cannot reach, for want of an address);
 //   - queue: one digest per recipient, put in the outbox, leaving out what a run cut short
 //     already queued;
-//   - record: write on each check that its rung fired, once every email is queued.
+//   - record: write on each check that its rung fired, and against which date, once every
+//     email is queued; and write today's basis on the records of the run's rules written
+//     before bases were kept (see unbased).
 //
 // A dry run stops after the emails are composed, writing nothing. Runs that write take turns
 // across replicas (see turn).
 func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
+	if err := futureRun(opts, e.clock.Now()); err != nil {
+		return Plan{}, err
+	}
 	if !opts.DryRun {
 		end, err := e.turn(ctx)
 		if err != nil {
@@ -174,8 +188,10 @@ func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
 
 	book := newAddressBook(e.directory)
 	var dues []due
+	var olds []adoption
 	err := e.selectOpen(ctx, opts, func(c checks.Check) error {
 		plan.Checked++
+		olds = append(olds, e.unbased(c, opts.Rules)...)
 		for _, it := range e.decide(c, today, opts.Rules) {
 			d, err := e.address(ctx, book, c, it)
 			if err != nil {
@@ -194,7 +210,30 @@ func (e *Escalator) Run(ctx context.Context, opts RunOptions) (Plan, error) {
 	if plan.Items, err = e.record(ctx, dues, asOf, now, opts.DryRun); err != nil {
 		return plan, err
 	}
+	if !opts.DryRun {
+		if plan.Adopted, err = e.adopt(ctx, olds); err != nil {
+			return plan, err
+		}
+	}
 	return plan, nil
+}
+
+// ErrFutureRun is the cause of the refusal of a run that would write as of a time later
+// than now.
+var ErrFutureRun = errors.New("a run dated in the future must be a dry run")
+
+// futureRun refuses a run that writes as of a time later than now. What it would record
+// has not happened: a rung recorded as fired tomorrow is never sent tomorrow, and an email
+// queued today says what is only true then. A dry run may stand at any time, to show what
+// would be due.
+func futureRun(opts RunOptions, now time.Time) error {
+	if opts.DryRun || !opts.AsOf.After(now) {
+		return nil
+	}
+	return &checks.Error{Code: checks.EMALFORMED, Message: "a run dated in the future records nothing: ask for a dry run",
+		Fields: []checks.FieldError{{Field: "as_of", Reason: fmt.Sprintf("is later than now (%s): only a dry run (dry_run) may stand in the future",
+			now.UTC().Truncate(time.Second).Format(time.RFC3339))}},
+		Err: ErrFutureRun}
 }
 
 // Runs take turns. Each rung is recorded once whatever runs at once, but two runs that read
@@ -246,7 +285,7 @@ func (e *Escalator) turn(ctx context.Context) (func(), error) {
 // selectOpen is the select stage: the checks still open, streamed; only those in a status
 // some rule of the run can be due for, and changed since opts.ChangedSince when it is set.
 func (e *Escalator) selectOpen(ctx context.Context, opts RunOptions, fn func(checks.Check) error) error {
-	statuses := []checks.Status{checks.StatusRequired, checks.StatusRequested, checks.StatusResponded}
+	statuses := openStatuses()
 	if opts.Rules != nil {
 		statuses = statusesFor(opts.Rules)
 	}
@@ -263,15 +302,80 @@ func (e *Escalator) decide(c checks.Check, today checks.Date, rules map[Rule]boo
 			Status: c.Status, ReleaseDate: c.ReleaseDate, Urgent: c.Urgent,
 			WorkdaysLeft: e.ladder.Deadlines.WorkdaysToRelease(today, c.ReleaseDate),
 			Link:         e.baseURL + "/checks/" + c.ID,
+			Basis:        Basis(rule, c),
 		}
-		if c.Status == checks.StatusRequired {
-			it.DueLabel, it.Due = "Request by", c.RequestBy
-		} else {
-			it.DueLabel, it.Due = "Answer due", c.DueDate
+		it.DueLabel, it.Due = dueOf(c)
+		if prev, ok := c.Escalations[string(rule)]; ok {
+			it.Earlier = len(prev.Earlier) + 1
+		}
+		if rule == DueDateChanged {
+			it.Was = announced(c)
 		}
 		out = append(out, it)
 	}
 	return out
+}
+
+// dueOf is the date a reader of an email about c must act by, and how it is labelled.
+func dueOf(c checks.Check) (string, checks.Date) {
+	if c.Status == checks.StatusRequired {
+		return "Request by", c.RequestBy
+	}
+	return "Answer due", c.DueDate
+}
+
+// adoption is a record written before bases were kept, and the basis it counts as fired for.
+type adoption struct {
+	checkID    string
+	rule       Rule
+	basis, due checks.Date
+}
+
+// unbased finds c's records written before bases were kept, for rules of the run that can be
+// due in c's status. Each counts as fired for the basis it has now (see firedFor); writing that
+// basis on it keeps it so, and lets the rung fire again when the date later moves.
+func (e *Escalator) unbased(c checks.Check, rules map[Rule]bool) []adoption {
+	var out []adoption
+	for _, g := range rungs() {
+		rec, ok := c.Escalations[string(g.rule)]
+		if !ok || !rec.Basis.IsZero() || g.to(c.Status) == nil || (rules != nil && !rules[g.rule]) {
+			continue
+		}
+		if basis := Basis(g.rule, c); !basis.IsZero() {
+			_, due := dueOf(c)
+			out = append(out, adoption{checkID: c.ID, rule: g.rule, basis: basis, due: due})
+		}
+	}
+	return out
+}
+
+// adopt writes their basis on the records written before bases were kept, several at once
+// as the record stage does: after an upgrade the first run writes one per such record, and
+// no run after it.
+func (e *Escalator) adopt(ctx context.Context, olds []adoption) (int, error) {
+	var wg sync.WaitGroup
+	errs := make([]error, len(olds))
+	done := make([]bool, len(olds))
+	slots := make(chan struct{}, recordAtOnce)
+	for i, a := range olds {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			done[i], errs[i] = e.checks.AdoptEscalation(ctx, a.checkID, string(a.rule), a.basis, a.due)
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, ok := range done {
+		if ok {
+			n++
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return n, fmt.Errorf("write the basis of an old escalation record: %w", err)
+	}
+	return n, nil
 }
 
 // queue is the queue stage: it groups the rungs into one digest per recipient, leaving out
@@ -345,7 +449,7 @@ func group(dues []due, queued map[string]map[string]bool) []grouped {
 func (e *Escalator) record(ctx context.Context, dues []due, asOf, now time.Time, dryRun bool) ([]PlanItem, error) {
 	out := make([]PlanItem, len(dues))
 	for i, d := range dues {
-		pi := PlanItem{CheckID: d.check.ID, CRN: d.check.CRN, Type: d.check.Type, Agency: d.check.Agency, Rule: d.item.Rule}
+		pi := PlanItem{CheckID: d.check.ID, CRN: d.check.CRN, Type: d.check.Type, Agency: d.check.Agency, Rule: d.item.Rule, Basis: d.item.Basis}
 		for _, t := range d.targets {
 			if t.to != "" {
 				pi.To = append(pi.To, t.to)
@@ -365,9 +469,15 @@ func (e *Escalator) record(ctx context.Context, dues []due, asOf, now time.Time,
 			go func() {
 				defer func() { <-slots; wg.Done() }()
 				pi := &out[i]
-				rec := checks.Escalation{At: now, AsOf: asOf, To: pi.To, Undeliverable: pi.Undeliverable}
+				d := dues[i]
+				rec := checks.Escalation{At: now, AsOf: asOf, Basis: d.item.Basis, Due: d.item.Due, To: pi.To, Undeliverable: pi.Undeliverable}
 				if rec.To == nil {
 					rec.To = []string{}
+				}
+				// A firing against a new basis keeps the earlier ones, the one it replaces last.
+				if prev, ok := d.check.Escalations[string(pi.Rule)]; ok {
+					rec.Earlier = append(slices.Clone(prev.Earlier), prev)
+					rec.Earlier[len(rec.Earlier)-1].Earlier = nil
 				}
 				pi.Recorded, errs[i] = e.checks.MarkEscalation(ctx, pi.CheckID, string(pi.Rule), rec)
 				if pi.Recorded {
@@ -396,7 +506,7 @@ func (e *Escalator) address(ctx context.Context, book *addressBook, c checks.Che
 	it.AgencyName = agency.Name
 	d := due{check: c, item: it}
 	seen := map[string]bool{}
-	for _, r := range rungOf(it.Rule).to {
+	for _, r := range rungOf(it.Rule).to(c.Status) {
 		targets, err := book.targets(ctx, c, agency, r)
 		if err != nil {
 			return due{}, err

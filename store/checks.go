@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/probation/safeguarding/checks"
@@ -65,11 +66,33 @@ type historyDoc struct {
 	Note      string    `bson:"note,omitempty"`
 }
 
+// escalationDoc is one rung's record on a check. Records written before bases were kept
+// have no basis, no due and no earlier: they read as checks.Escalation with a zero Basis.
 type escalationDoc struct {
-	At            time.Time `bson:"at"`
-	AsOf          time.Time `bson:"as_of"`
-	To            []string  `bson:"to"`
-	Undeliverable []string  `bson:"undeliverable,omitempty"`
+	At            time.Time       `bson:"at"`
+	AsOf          time.Time       `bson:"as_of"`
+	Basis         string          `bson:"basis,omitempty"`
+	Due           string          `bson:"due,omitempty"`
+	To            []string        `bson:"to"`
+	Undeliverable []string        `bson:"undeliverable,omitempty"`
+	Earlier       []escalationDoc `bson:"earlier,omitempty"`
+}
+
+func toEscalationDoc(e checks.Escalation) escalationDoc {
+	d := escalationDoc{At: e.At, AsOf: e.AsOf, Basis: e.Basis.String(), Due: e.Due.String(), To: e.To, Undeliverable: e.Undeliverable}
+	for _, x := range e.Earlier {
+		d.Earlier = append(d.Earlier, toEscalationDoc(x))
+	}
+	return d
+}
+
+func (d escalationDoc) toEscalation() checks.Escalation {
+	e := checks.Escalation{At: d.At.UTC(), AsOf: d.AsOf.UTC(), Basis: parseStoredDate(d.Basis), Due: parseStoredDate(d.Due),
+		To: d.To, Undeliverable: d.Undeliverable}
+	for _, x := range d.Earlier {
+		e.Earlier = append(e.Earlier, x.toEscalation())
+	}
+	return e
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -108,7 +131,7 @@ func toCheckDoc(c checks.Check) checkDoc {
 		d.History = append(d.History, toHistoryDoc(h))
 	}
 	for rule, e := range c.Escalations {
-		d.Escalations[rule] = escalationDoc(e)
+		d.Escalations[rule] = toEscalationDoc(e)
 	}
 	return d
 }
@@ -136,7 +159,7 @@ func (d checkDoc) toCheck() checks.Check {
 	if len(d.Escalations) > 0 {
 		c.Escalations = make(map[string]checks.Escalation, len(d.Escalations))
 		for rule, e := range d.Escalations {
-			c.Escalations[rule] = checks.Escalation{At: e.At.UTC(), AsOf: e.AsOf.UTC(), To: e.To, Undeliverable: e.Undeliverable}
+			c.Escalations[rule] = e.toEscalation()
 		}
 	}
 	return c
@@ -335,15 +358,50 @@ func (s *Store) streamChecks(ctx context.Context, filter bson.M, fn func(checks.
 	return dbError(cur.Err())
 }
 
-// MarkEscalation records that rule fired for a check, unless it already had: one conditional
-// update, so of several schedulers recording the same rung exactly one does. It reports
-// whether this call recorded it. The version is not bumped: an escalation is a record about
-// the check, not a change a client's If-Match should trip over.
+// MarkEscalation records that rule fired for a check against e.Basis, unless it already had
+// for that basis: one conditional update, so of several schedulers recording the same rung
+// exactly one does. It reports whether this call recorded it. The version is not bumped: an
+// escalation is a record about the check, not a change a client's If-Match should trip over.
+//
+// A first firing (e.Earlier empty) is recorded only where the rule has no record yet. A
+// firing against a new basis carries the record it replaces as the last of e.Earlier, and is
+// recorded only where that record still stands (same basis, same time): a record for
+// another basis than e's, so the rung has not fired for e's. Whoever replaced it first wins,
+// and no earlier firing is ever lost from the list.
 func (s *Store) MarkEscalation(ctx context.Context, checkID, rule string, e checks.Escalation) (bool, error) {
+	if e.Basis.IsZero() {
+		return false, &checks.Error{Code: checks.EINTERNAL, Message: "an escalation needs its basis", Err: fmt.Errorf("escalation %s of %s without a basis", rule, checkID)}
+	}
 	field := "escalations." + rule
+	filter := bson.M{"_id": checkID, field: bson.M{"$exists": false}}
+	if n := len(e.Earlier); n > 0 {
+		prev := e.Earlier[n-1]
+		if prev.Basis.IsZero() || prev.Basis == e.Basis {
+			return false, &checks.Error{Code: checks.EINTERNAL, Message: "an escalation replaces a record of another basis",
+				Err: fmt.Errorf("escalation %s of %s against %s replaces one against %q", rule, checkID, e.Basis, prev.Basis)}
+		}
+		filter = bson.M{"_id": checkID, field + ".basis": prev.Basis.String(), field + ".at": prev.At}
+	}
+	res, err := s.checks.UpdateOne(ctx, filter, bson.M{"$set": bson.M{field: toEscalationDoc(e)}})
+	if err != nil {
+		return false, dbError(err)
+	}
+	return res.ModifiedCount == 1, nil
+}
+
+// AdoptEscalation writes basis and due on a record of rule written before bases were kept,
+// so that it counts as fired for that basis from now on and fires again when the date
+// moves. One conditional update: only a record still without a basis is changed. It reports
+// whether this call changed it.
+func (s *Store) AdoptEscalation(ctx context.Context, checkID, rule string, basis, due checks.Date) (bool, error) {
+	field := "escalations." + rule
+	set := bson.M{field + ".basis": basis.String()}
+	if !due.IsZero() {
+		set[field+".due"] = due.String()
+	}
 	res, err := s.checks.UpdateOne(ctx,
-		bson.M{"_id": checkID, field: bson.M{"$exists": false}},
-		bson.M{"$set": bson.M{field: escalationDoc(e)}})
+		bson.M{"_id": checkID, field: bson.M{"$exists": true}, field + ".basis": bson.M{"$exists": false}},
+		bson.M{"$set": set})
 	if err != nil {
 		return false, dbError(err)
 	}

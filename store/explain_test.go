@@ -234,7 +234,7 @@ func TestEveryHotPathQueryIsAnsweredFromAnIndex(t *testing.T) {
 			if _, err := s.UpdateCheck(ctx, c, nil, now); err != nil {
 				return err
 			}
-			_, err = s.MarkEscalation(ctx, c.ID, "request_reminder", checks.Escalation{At: now, AsOf: now, To: []string{}})
+			_, err = s.MarkEscalation(ctx, c.ID, "request_reminder", checks.Escalation{At: now, AsOf: now, Basis: c.RequestBy, To: []string{}})
 			return err
 		}},
 		{"a release is read, found by person and date, and changed", func() error {

@@ -370,7 +370,7 @@ func (w *world) escalations(c *checks.Check, tm team, com person, release checks
 	}
 	to := func(rule notify.Rule) []string {
 		switch rule {
-		case notify.RequestNotice, notify.ResponseReminder:
+		case notify.RequestNotice, notify.ResponseReminder, notify.DueDateChanged:
 			return []string{box.contact}
 		case notify.ResponseNotice, notify.RequestReminder:
 			return []string{com.email}
@@ -382,7 +382,7 @@ func (w *world) escalations(c *checks.Check, tm team, com person, release checks
 			return append([]string{box.escalation}, managers...)
 		case notify.ReleaseImminent:
 			if c.Status == checks.StatusRequired || c.Status == checks.StatusResponded {
-				return append([]string(nil), managers...)
+				return append([]string{com.email}, managers...)
 			}
 			return append(append([]string(nil), managers...), box.escalation)
 		}
@@ -390,7 +390,11 @@ func (w *world) escalations(c *checks.Check, tm team, com person, release checks
 	}
 	fire := func(rule notify.Rule, t time.Time) {
 		if t.Before(w.now) {
-			c.Escalations[string(rule)] = checks.Escalation{At: t, AsOf: t, To: to(rule)}
+			due := c.DueDate
+			if c.Status == checks.StatusRequired {
+				due = c.RequestBy
+			}
+			c.Escalations[string(rule)] = checks.Escalation{At: t, AsOf: t, Basis: notify.Basis(rule, *c), Due: due, To: to(rule)}
 		}
 	}
 	// When each stage began and ended: requested from..until, etc.; zero when never.

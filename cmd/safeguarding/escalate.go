@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -15,7 +16,7 @@ import (
 // queued.
 func escalate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	c := newCommand("escalate", "escalate [--as-of TIME] [--dry-run]", stderr)
-	asOf := c.fs.String("as-of", "", "run as of this RFC 3339 time instead of now")
+	asOf := c.fs.String("as-of", "", "run as of this RFC 3339 time instead of now (a time later than now only with --dry-run)")
 	dryRun := c.fs.Bool("dry-run", false, "print the plan without queueing or recording anything")
 	if err := c.parse(args); err != nil {
 		return ignoreHelp(err)
@@ -33,6 +34,10 @@ func escalate(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer a.Close()
 	plan, err := a.escalator.Run(ctx, notify.RunOptions{AsOf: at, DryRun: *dryRun})
+	if errors.Is(err, notify.ErrFutureRun) {
+		return usageError("--as-of %s is later than now (%s): a run dated in the future records nothing, so it must be a --dry-run",
+			*asOf, a.clock.Now().UTC().Truncate(time.Second).Format(time.RFC3339))
+	}
 	if err != nil {
 		return err
 	}

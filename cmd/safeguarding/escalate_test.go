@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -73,6 +74,8 @@ func TestEscalateShowsThePlanAndWritesEmailsAsFilesWithoutAMailServer(t *testing
 		t.Fatalf("a dry run wrote emails (stat %s: %v)", mailDir, err)
 	}
 
+	// A run that writes stands at now: the clock is moved to the day after release.
+	env["SAFEGUARDING_CLOCK_START"] = asOf
 	stdout, stderr := mustRun(t, env, "escalate", "--as-of", asOf)
 	containsAll(t, "the run's plan", stdout, "Escalation run as of", "released_incomplete")
 	containsAll(t, "the run's report", stderr, "written as .eml files in", "1 sent")
@@ -92,5 +95,36 @@ func TestEscalateRefusesABadAsOf(t *testing.T) {
 	_, _, err := runCommand(t, newEnv(t), "escalate", "--as-of", "tomorrow")
 	if err == nil || !strings.Contains(err.Error(), "RFC 3339") {
 		t.Errorf("escalate --as-of tomorrow: %v, want a usage error naming RFC 3339", err)
+	}
+}
+
+func TestEscalateRunsInTheFutureOnlyDry(t *testing.T) {
+	env := newEnv(t)
+	future := time.Now().AddDate(0, 1, 0).UTC().Format(time.RFC3339)
+	tests := []struct {
+		name    string
+		args    []string
+		refused bool
+	}{
+		{"a run that writes as of a time later than now is a usage error", []string{"escalate", "--as-of", future}, true},
+		{"a dry run may stand in the future", []string{"escalate", "--as-of", future, "--dry-run"}, false},
+		{"a run that writes as of now is run", []string{"escalate"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, _, err := runCommand(t, env, tt.args...)
+			if !tt.refused {
+				if err != nil {
+					t.Fatalf("run %q: %v", tt.args, err)
+				}
+				return
+			}
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--as-of "+future+" is later than now") || !strings.Contains(err.Error(), "--dry-run") {
+				t.Errorf("run %q: %v, want a usage error (exit status 2) saying the time is later than now and naming --dry-run", tt.args, err)
+			}
+			if stdout != "" {
+				t.Errorf("a refused run printed a plan: %q", stdout)
+			}
+		})
 	}
 }

@@ -69,7 +69,8 @@ Commands:
                                         issue another token; prints it alone on standard output
   safeguarding tokens revoke ID         revoke a token (ID is the token's id, not its secret)
   safeguarding escalate [--as-of TIME] [--dry-run]
-                                        run the escalation ladder now (or as of TIME) and print the plan
+                                        run the escalation ladder now (or as of TIME: later than now only
+                                        with --dry-run) and print the plan
   safeguarding seed --demo [--tokens FILE]
                                         create demo users and releases; prints the path of the file holding their tokens
   safeguarding version                  print the version

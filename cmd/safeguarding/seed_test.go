@@ -114,7 +114,7 @@ func TestSeedDemoMakesAWorkingDataSetOnce(t *testing.T) {
 	containsAll(t, "the dry run's plan", plan, "dry run", "(0 undeliverable)",
 		"request_notice", "response_notice", "request_reminder", "request_overdue", "response_reminder",
 		"response_overdue", "response_escalated", "release_imminent",
-		"met-da-checks@example.org", "camden-mash-manager@example.org", "dev.specimen@probation.example.org")
+		"met-da-checks@example.org", "met-da-checks-manager@example.org", "dev.specimen@probation.example.org")
 
 	srv := startServe(t, env)
 	for key, u := range users {

@@ -61,6 +61,11 @@ func New(src Sources) *Metrics {
 			Help: "Emails the mailer failed to deliver (to be retried, or dead).",
 		}),
 	}
+	// Every rule of the ladder is shown from the start, at 0 until it is first recorded, so
+	// that a dashboard or an alert on one rule has a series to read before it ever fires.
+	for _, rule := range notify.Rules() {
+		m.escalations.WithLabelValues(string(rule))
+	}
 	m.registry.MustRegister(m.requests, m.escalations, m.sendAttempts, m.sendFailures,
 		newGauges(src, time.Minute),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
