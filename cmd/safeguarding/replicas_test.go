@@ -427,6 +427,14 @@ func TestTwoReplicasRecordEachRungOnceAndDeliverEachEmailOnce(t *testing.T) {
 			id, rule, _ := strings.Cut(item, "/")
 			return names[id] + " " + rule
 		}
+		// An email's item is check/rule@basis, and #n from a rung's second firing on.
+		itemKey := func(id, rule, basis string, earlier int) string {
+			k := id + "/" + rule + "@" + basis
+			if earlier > 0 {
+				k += fmt.Sprintf("#%d", earlier+1)
+			}
+			return k
+		}
 		carried := map[string][]string{} // address + " " + check/rule → keys of the sent emails carrying it
 		for key, e := range sent {
 			for _, it := range e.Items {
@@ -437,7 +445,7 @@ func TestTwoReplicasRecordEachRungOnceAndDeliverEachEmailOnce(t *testing.T) {
 		for _, c := range checksAfter {
 			for rule, e := range c.Escalations {
 				for _, to := range e.To {
-					expected[to+" "+c.ID+"/"+rule] = true
+					expected[to+" "+itemKey(c.ID, rule, e.Basis, len(e.Earlier))] = true
 				}
 			}
 		}
@@ -671,8 +679,10 @@ type storedCheck struct {
 		Action  string    `bson:"action"`
 	} `bson:"history"`
 	Escalations map[string]struct {
-		To            []string `bson:"to"`
-		Undeliverable []string `bson:"undeliverable"`
+		Basis         string     `bson:"basis"`
+		To            []string   `bson:"to"`
+		Undeliverable []string   `bson:"undeliverable"`
+		Earlier       []struct{} `bson:"earlier"`
 	} `bson:"escalations"`
 }
 
