@@ -254,6 +254,7 @@ func releaseBody(releaseDate string) map[string]any {
 		"prison_code":     "LEI",
 		"police_force":    "E23000001",
 		"local_authority": "E09000001",
+		"address":         map[string]any{"line_1": "1 Example Street", "town": "London", "postcode": "EC1A 1BB"},
 	}
 }
 
