@@ -122,21 +122,33 @@ type listedPersonJSON struct {
 }
 
 // agencyCheckJSON is one check as its agency's liaison reads it: exactly what the agency
-// needs to run the check (checks.AgencyView).
+// needs to run the check (checks.AgencyView). Its fields are a listed check's, with the
+// release's details, the COM and the request's note.
 type agencyCheckJSON struct {
-	listedAgencyCheckJSON
-	// Release shadows the listed one: the same fields and the details.
-	Release     agencyReleaseJSON `json:"release"`
-	COM         comJSON           `json:"com"`
-	RequestNote string            `json:"request_note"`
-	Notes       []agencyNoteJSON  `json:"notes"`
+	ID                   string            `json:"id"`
+	Type                 string            `json:"type"`
+	Agency               string            `json:"agency"`
+	Status               string            `json:"status"`
+	RequestedAt          *time.Time        `json:"requested_at"`
+	DueDate              checks.Date       `json:"due_date"`
+	Overdue              bool              `json:"overdue"`
+	WorkingDaysToRelease int               `json:"working_days_to_release"`
+	Response             *responseJSON     `json:"response"`
+	Release              agencyReleaseJSON `json:"release"`
+	Version              int64             `json:"version"`
+	COM                  comJSON           `json:"com"`
+	RequestNote          string            `json:"request_note"`
+	Notes                []agencyNoteJSON  `json:"notes"`
 }
 
 type agencyReleaseJSON struct {
-	listedPersonJSON
-	NOMSNumber string       `json:"noms_number"`
-	Address    *addressJSON `json:"address"`
-	People     []personJSON `json:"people"`
+	CRN         string       `json:"crn"`
+	FullName    string       `json:"full_name"`
+	DateOfBirth checks.Date  `json:"date_of_birth"`
+	ReleaseDate checks.Date  `json:"release_date"`
+	NOMSNumber  string       `json:"noms_number"`
+	Address     *addressJSON `json:"address"`
+	People      []personJSON `json:"people"`
 }
 
 type comJSON struct {
@@ -171,11 +183,12 @@ func (v view) listedAgency(a checks.AgencyView) listedAgencyCheckJSON {
 }
 
 func (v view) agencyCheck(a checks.AgencyView) agencyCheckJSON {
-	listed := v.listedAgency(a)
+	l := v.listedAgency(a)
 	out := agencyCheckJSON{
-		listedAgencyCheckJSON: listed,
-		Release: agencyReleaseJSON{listedPersonJSON: listed.Release, NOMSNumber: a.NOMSNumber,
-			Address: address(a.Address), People: people(a.People)},
+		ID: l.ID, Type: l.Type, Agency: l.Agency, Status: l.Status, RequestedAt: l.RequestedAt, DueDate: l.DueDate,
+		Overdue: l.Overdue, WorkingDaysToRelease: l.WorkingDaysToRelease, Response: l.Response, Version: l.Version,
+		Release: agencyReleaseJSON{CRN: a.CRN, FullName: a.FullName, DateOfBirth: a.DateOfBirth, ReleaseDate: a.ReleaseDate,
+			NOMSNumber: a.NOMSNumber, Address: address(a.Address), People: people(a.People)},
 		COM:         comJSON{a.COM.Name, a.COM.Team, a.COM.Email, a.COM.Phone},
 		RequestNote: a.RequestNote,
 		Notes:       make([]agencyNoteJSON, 0, len(a.Notes)),
