@@ -19,6 +19,7 @@ type patchAgencyBody struct {
 type createUserBody struct {
 	Name   string   `json:"name"`
 	Email  string   `json:"email"`
+	Phone  string   `json:"phone"`
 	Role   string   `json:"role"`
 	Team   string   `json:"team"`
 	Teams  []string `json:"teams"`

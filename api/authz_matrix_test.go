@@ -493,6 +493,7 @@ var authzTable = map[string][]authzCase{
 			return authzTarget{path: "/releases/new", form: url.Values{
 				"crn": {fmt.Sprintf("W%06d", m.next())}, "noms_number": {"A1234BC"}, "full_name": {"John Smith"}, "prison_code": {"LEI"},
 				"police_force": {"E23000001"}, "local_authority": {"E09000001"}, "team": {"N07-T1"}, "com_id": {m.com.ID},
+				"address-line-1": {"1 Example Street"}, "address-town": {"London"}, "address-postcode": {"EC1A 1BB"},
 				"date_of_birth-day": {"2"}, "date_of_birth-month": {"3"}, "date_of_birth-year": {"1985"},
 				"release_date-day": {"15"}, "release_date-month": {"2"}, "release_date-year": {"2027"},
 			}}

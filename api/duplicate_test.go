@@ -93,6 +93,7 @@ func TestRecordingADuplicateReleaseSaysNothingOfTheReleaseItDuplicates(t *testin
 		res := e.page(t, "POST", "/releases/new", url.Values{
 			"csrf_token": {m[1]}, "crn": {"X123456"}, "noms_number": {"B7654DC"}, "full_name": {"Jon Smyth"}, "prison_code": {"LEI"},
 			"police_force": {"E23000001"}, "local_authority": {"E09000001"},
+			"address-line-1": {"1 Example Street"}, "address-town": {"London"}, "address-postcode": {"EC1A 1BB"},
 			"date_of_birth-day": {"2"}, "date_of_birth-month": {"3"}, "date_of_birth-year": {"1985"},
 			"release_date-day": {"15"}, "release_date-month": {"2"}, "release_date-year": {"2027"},
 		}, session)

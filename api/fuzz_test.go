@@ -86,6 +86,7 @@ func (f *fuzzEnv) releaseOn(tb testing.TB, state checks.Status, date string) che
 	r, err := f.svc.CreateRelease(ctx, f.comUser, checks.ReleaseInput{
 		CRN: fmt.Sprintf("F%06d", f.serial), NOMSNumber: "A1234BC", FullName: "John Smith", DateOfBirth: "1985-03-02",
 		ReleaseDate: date, PrisonCode: "LEI", PoliceForce: "E23000001", LocalAuthority: "E09000001",
+		Address: &checks.AddressInput{Line1: "1 Example Street", Town: "London", Postcode: "EC1A 1BB"},
 	})
 	if err != nil {
 		tb.Fatalf("set up a release: %v", err)
@@ -305,7 +306,8 @@ var (
 	fuzzCreateRelease = fuzzBodyTarget{
 		seeds: []string{fuzzJSON(validRelease()),
 			`{"crn":"y123456","noms_number":"b1234cd","full_name":"Jane Smith","date_of_birth":"1990-01-01","release_date":"2027-03-01",` +
-				`"prison_code":"man","team":"N07-T1","police_force":"e23000002","local_authority":"e06000001"}`},
+				`"prison_code":"man","team":"N07-T1","police_force":"e23000002","local_authority":"e06000001",` +
+				`"address":{"line_1":"2 Example Road","town":"Manchester","postcode":"m1 1ae"},"people":[{"name":"Sam Smith","relationship":"partner","lives_there":true}]}`},
 		base: func() map[string]any { b := validRelease(); b["crn"] = "Z654321"; return b }(),
 		fields: []string{"crn", "noms_number", "full_name", "date_of_birth", "release_date", "prison_code", "team", "com_id",
 			"police_force", "local_authority"},

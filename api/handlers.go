@@ -22,6 +22,9 @@ type createReleaseBody struct {
 	COMID          string `json:"com_id"`
 	PoliceForce    string `json:"police_force"`
 	LocalAuthority string `json:"local_authority"`
+
+	Address *addressBody `json:"address"`
+	People  []personBody `json:"people"`
 }
 
 type patchReleaseBody struct {
@@ -31,6 +34,9 @@ type patchReleaseBody struct {
 	COMID          *string `json:"com_id"`
 	PoliceForce    *string `json:"police_force"`
 	LocalAuthority *string `json:"local_authority"`
+
+	Address *addressBody  `json:"address"`
+	People  *[]personBody `json:"people"`
 }
 
 type reasonBody struct {
@@ -52,7 +58,7 @@ func (s *Server) createRelease(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	r, err := s.svc.CreateRelease(c.Request.Context(), actor(c), checks.ReleaseInput(b))
+	r, err := s.svc.CreateRelease(c.Request.Context(), actor(c), b.input())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -100,7 +106,7 @@ func (s *Server) patchRelease(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	r, err := s.svc.UpdateRelease(c.Request.Context(), actor(c), c.Param("id"), version, checks.ReleasePatch(b))
+	r, err := s.svc.UpdateRelease(c.Request.Context(), actor(c), c.Param("id"), version, b.patch())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -143,6 +149,10 @@ func (s *Server) listChecks(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if actor(c).Role == checks.RoleLiaison {
+		c.JSON(http.StatusOK, pageJSON(page, s.view().listedForAgency))
+		return
+	}
 	c.JSON(http.StatusOK, pageJSON(page, s.view().check))
 }
 
@@ -157,6 +167,16 @@ func (s *Server) answerCheck(c *gin.Context, ch checks.Check, err error) {
 		return
 	}
 	etag(c, ch.Version)
+	if actor(c).Role == checks.RoleLiaison {
+		// A liaison sees only what the agency needs (checks.AgencyView), never a Check.
+		v, err := s.svc.ForAgency(c.Request.Context(), actor(c), ch)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, s.view().agencyCheck(v))
+		return
+	}
 	c.JSON(http.StatusOK, s.view().check(ch))
 }
 

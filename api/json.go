@@ -29,6 +29,10 @@ type releaseJSON struct {
 	CreatedAt            time.Time   `json:"created_at"`
 	UpdatedAt            time.Time   `json:"updated_at"`
 	Version              int64       `json:"version"`
+
+	// Address is null for a release recorded before the address was asked for.
+	Address *addressJSON `json:"address"`
+	People  []personJSON `json:"people"`
 }
 
 type checkJSON struct {
@@ -129,6 +133,7 @@ type userJSON struct {
 	Team      string    `json:"team,omitempty"`
 	Teams     []string  `json:"teams,omitempty"`
 	Agency    string    `json:"agency,omitempty"`
+	Phone     string    `json:"phone,omitempty"`
 	Active    bool      `json:"active"`
 	CreatedAt time.Time `json:"created_at"`
 	// Token is the secret of a token just issued: shown this once, never again.
@@ -180,6 +185,7 @@ func (v view) release(r checks.Release) releaseJSON {
 		WorkingDaysToRelease: v.deadlines.WorkdaysToRelease(v.today, r.ReleaseDate),
 		Checks:               make([]checkJSON, 0, len(r.Checks)),
 		CreatedAt:            r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version,
+		Address: address(r.Address), People: people(r.People),
 	}
 	for _, c := range r.Checks {
 		out.Checks = append(out.Checks, v.check(c))
@@ -233,7 +239,7 @@ func agency(a checks.Agency) agencyJSON {
 }
 
 func user(u checks.User) userJSON {
-	out := userJSON{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Agency: u.Agency, Active: u.Active, CreatedAt: u.CreatedAt}
+	out := userJSON{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Agency: u.Agency, Phone: u.Phone, Active: u.Active, CreatedAt: u.CreatedAt}
 	switch u.Role {
 	case checks.RoleCOM:
 		if len(u.Teams) > 0 {

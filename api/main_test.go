@@ -380,6 +380,7 @@ func validRelease() map[string]any {
 	return map[string]any{
 		"crn": "X123456", "noms_number": "A1234BC", "full_name": "John Smith", "date_of_birth": "1985-03-02",
 		"release_date": "2027-02-15", "prison_code": "LEI", "police_force": "E23000001", "local_authority": "E09000001",
+		"address": map[string]any{"line_1": "1 Example Street", "town": "London", "postcode": "EC1A 1BB"},
 	}
 }
 

@@ -795,6 +795,8 @@ func TestTheSchemasHaveTheFieldsOfTheGoTypes(t *testing.T) {
 		"AgenciesReport": agenciesJSON{}, "AgencyFigures": agencyRowJSON{},
 		"UpcomingReport": upcomingJSON{}, "UpcomingRelease": upcomingReleaseJSON{}, "MissingCheck": missingJSON{},
 		"Problem": problem{}, "FieldProblem": fieldProblem{},
+		"Address": addressJSON{}, "Person": personJSON{}, "ListedAgencyCheck": listedAgencyCheckJSON{},
+		"AgencyPerson": listedPersonJSON{}, "AgencyCheck": agencyCheckJSON{}, "AgencyRelease": agencyReleaseJSON{},
 		"ReleaseList": list[releaseJSON]{}, "CheckList": list[checkJSON]{}, "AgencyList": list[agencyJSON]{},
 		"UserList": list[userJSON]{}, "TokenList": list[tokenJSON]{}, "EmailList": list[emailJSON]{}, "AuditEntryList": list[auditJSON]{},
 	}
@@ -803,6 +805,7 @@ func TestTheSchemasHaveTheFieldsOfTheGoTypes(t *testing.T) {
 		"ReasonRequest": reasonBody{}, "RequiredReasonRequest": reasonBody{}, "NoteRequest": noteBody{}, "RequiredNoteRequest": noteBody{},
 		"ResponseRequest": responseBody{}, "PatchAgencyRequest": patchAgencyBody{}, "CreateUserRequest": createUserBody{},
 		"IssueTokenRequest": issueTokenBody{}, "RunEscalationsRequest": runBody{},
+		"AddressInput": addressBody{}, "PersonInput": personBody{},
 	}
 	for name := range c.doc.Components.Schemas {
 		if answers[name] == nil && requests[name] == nil && name != "Health" && name != "Ready" {

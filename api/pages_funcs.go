@@ -74,6 +74,20 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"options": func(p pageData, name, label string, opts []option) fieldArgs {
 			return fieldArgs{Page: p, Name: name, Label: label, Options: opts}
 		},
+		"relationshipName": func(r checks.Relationship) string {
+			for _, o := range relationshipOptions() {
+				if o.Value == string(r) {
+					return o.Text
+				}
+			}
+			return string(r)
+		},
+		"agencyKindName": func(t checks.CheckType) string {
+			return map[checks.AgencyKind]string{checks.KindPolice: "Police", checks.KindChildrensServices: "Children's services"}[t.AgencyKind()]
+		},
+		"personArgs": func(p pageData, prefix string) fieldArgs {
+			return fieldArgs{Page: p, Prefix: prefix}
+		},
 		"parts": func() []fieldArgs {
 			return []fieldArgs{
 				{Name: "day", Label: "Day", Width: "govuk-input--width-2"},
@@ -135,6 +149,8 @@ type fieldArgs struct {
 	Page                     pageData
 	Name, Label, Hint, Width string
 	Options                  []option
+	// Prefix names the inputs of one person of a release ("person-2").
+	Prefix string
 }
 
 // The liaison's pages.

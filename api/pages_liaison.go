@@ -73,7 +73,7 @@ func (s *Server) allChecks(c *gin.Context, f checks.CheckFilter) ([]checks.Check
 // checkView is a liaison's page of one request: the check, whether it is overdue, what was
 // typed into a form that failed, and the outcomes to choose from.
 type checkView struct {
-	Check            checks.Check
+	Check            checks.AgencyView
 	Overdue          bool
 	Outcome, Summary string
 	Outcomes         []option
@@ -93,7 +93,7 @@ func (s *Server) checkPage(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/releases/"+releaseID+"#check-"+c.Param("id"))
 		return
 	}
-	ch, err := s.svc.Check(c.Request.Context(), actor(c), c.Param("id"))
+	ch, err := s.agencyCheck(c, c.Param("id"))
 	if err != nil {
 		s.failPage(c, err)
 		return
@@ -101,7 +101,16 @@ func (s *Server) checkPage(c *gin.Context) {
 	s.renderCheck(c, http.StatusOK, ch, nil, "", "")
 }
 
-func (s *Server) renderCheck(c *gin.Context, status int, ch checks.Check, errs []formError, outcome, summary string) {
+// agencyCheck reads a check as the liaison signed in sees it.
+func (s *Server) agencyCheck(c *gin.Context, id string) (checks.AgencyView, error) {
+	ch, err := s.svc.Check(c.Request.Context(), actor(c), id)
+	if err != nil {
+		return checks.AgencyView{}, err
+	}
+	return s.svc.ForAgency(c.Request.Context(), actor(c), ch)
+}
+
+func (s *Server) renderCheck(c *gin.Context, status int, ch checks.AgencyView, errs []formError, outcome, summary string) {
 	s.render(c, status, "check", pageData{
 		Title: ch.Type.Info().Name + " check for " + ch.CRN, Errors: errs,
 		Data: checkView{
@@ -121,7 +130,7 @@ func (s *Server) answerForm(c *gin.Context) {
 	outcome, summary := c.PostForm("outcome"), c.PostForm("summary")
 	_, err := s.svc.RespondToCheck(c.Request.Context(), actor(c), id, nil, checks.ResponseInput{Outcome: outcome, Summary: summary})
 	if checks.ErrorCode(err) == checks.EINVALID {
-		ch, rerr := s.svc.Check(c.Request.Context(), actor(c), id)
+		ch, rerr := s.agencyCheck(c, id)
 		if rerr != nil {
 			s.failPage(c, rerr)
 			return

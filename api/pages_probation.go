@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -174,7 +175,8 @@ func (s *Server) checkForm(action string) gin.HandlerFunc {
 		field, typed := "", ""
 		switch action {
 		case "requested":
-			ch, err = s.svc.RequestCheck(ctx, u, id, nil, "")
+			field, typed = "request-note-"+id, c.PostForm("note")
+			ch, err = s.svc.RequestCheck(ctx, u, id, nil, typed)
 		case "completed":
 			field, typed = "note-"+id, c.PostForm("note")
 			ch, err = s.svc.CompleteCheck(ctx, u, id, nil, typed)
@@ -194,7 +196,11 @@ func (s *Server) checkForm(action string) gin.HandlerFunc {
 				s.failPage(c, rerr)
 				return
 			}
-			errs := formErrors(err, map[string]string{"note": "Enter what the answer changes", "reason": "Enter why the check is not required"})
+			plain := map[string]string{"note": "Enter what the answer changes", "reason": "Enter why the check is not required"}
+			if action == "requested" {
+				plain = nil // a request's note is optional: its only errors are what the API says
+			}
+			errs := formErrors(err, plain)
 			for i := range errs {
 				if errs[i].Field == "note" || errs[i].Field == "reason" || errs[i].Field == "" {
 					errs[i].Field = field
@@ -234,11 +240,19 @@ type newReleaseView struct {
 	Form                map[string]string
 	Police, Authorities []option
 	Teams, COMs         []option
+
+	People        []personRow
+	Relationships []option
+	CanAddPerson  bool
 }
 
 func (s *Server) renderNewRelease(c *gin.Context, status int, form map[string]string, errs []formError) {
 	ctx, u := c.Request.Context(), actor(c)
-	view := newReleaseView{Form: form}
+	rows, err := strconv.Atoi(form["people_rows"])
+	if err != nil || rows < blankPeopleRows {
+		rows = blankPeopleRows
+	}
+	view := newReleaseView{Form: form, People: personRows(rows), Relationships: relationshipOptions(), CanAddPerson: rows < checks.MaxPeople}
 	for kind, target := range map[checks.AgencyKind]*[]option{checks.KindPolice: &view.Police, checks.KindChildrensServices: &view.Authorities} {
 		f := checks.AgencyFilter{Kind: string(kind), Active: "true", Limit: 200}
 		for {
@@ -289,6 +303,15 @@ func (s *Server) newReleaseForm(c *gin.Context) {
 		PoliceForce: form["police_force"], LocalAuthority: form["local_authority"], Team: form["team"], COMID: form["com_id"],
 		DateOfBirth: dateFromParts(form, "date_of_birth"), ReleaseDate: dateFromParts(form, "release_date"),
 	}
+	rows := peopleRowsOf(c)
+	in.Address, in.People = readAddressAndPeople(c, form, rows)
+	if c.PostForm("add_person") != "" {
+		// Another row for one more person: the form again, nothing recorded yet.
+		form["people_rows"] = strconv.Itoa(min(rows+1, checks.MaxPeople))
+		s.renderNewRelease(c, http.StatusOK, form, nil)
+		return
+	}
+	form["people_rows"] = strconv.Itoa(rows)
 	r, err := s.svc.CreateRelease(c.Request.Context(), actor(c), in)
 	if code := checks.ErrorCode(err); code == checks.EINVALID || code == checks.ECONFLICT {
 		errs := formErrors(err, map[string]string{
@@ -302,6 +325,7 @@ func (s *Server) newReleaseForm(c *gin.Context) {
 				errs[i].Field += "-day"
 			}
 		}
+		errs = addressAndPeopleErrors(errs, err, form)
 		if code == checks.ECONFLICT {
 			// A duplicate: the form again, pointing at the CRN, and as little said as the API.
 			errs = []formError{{"crn", "A release with this CRN and release date is already recorded. If it is not in your team's releases, ask an admin"}}

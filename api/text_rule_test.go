@@ -189,6 +189,7 @@ func TestThePagesRefuseControlAndBidirectionalCharactersSayingWhy(t *testing.T) 
 		{"the form to record a release refuses a name with a right-to-left override", "/releases/new", "/releases/new", url.Values{
 			"full_name": {"John\u202eSmith"}, "crn": {"X654321"}, "noms_number": {"A1234BC"}, "prison_code": {"LEI"},
 			"police_force": {"E23000001"}, "local_authority": {"E09000001"},
+			"address-line-1": {"1 Example Street"}, "address-town": {"London"}, "address-postcode": {"EC1A 1BB"},
 			"date_of_birth-day": {"2"}, "date_of_birth-month": {"3"}, "date_of_birth-year": {"1985"},
 			"release_date-day": {"15"}, "release_date-month": {"2"}, "release_date-year": {"2027"}}},
 		{"the not-required form refuses a reason with an escape character", "/checks/" + checkOf(t, r, "child_safeguarding").ID + "/not-required",

@@ -126,6 +126,8 @@ func releaseChanges(before, after Release) []Change {
 	d.add("com_id", before.COMID, after.COMID)
 	d.add("police_force", before.PoliceForce, after.PoliceForce)
 	d.add("local_authority", before.LocalAuthority, after.LocalAuthority)
+	addressChanges(&d, before.Address, after.Address)
+	peopleChanges(&d, before.People, after.People)
 	d.add("status", string(before.Status), string(after.Status))
 	d.add("cancel_reason", noteLength(before.CancelReason), noteLength(after.CancelReason))
 	return d

@@ -34,6 +34,8 @@ type User struct {
 	ID    string
 	Name  string
 	Email string
+	// Phone is a work telephone number, optional; a liaison sees the COM's.
+	Phone string
 	Role  Role
 	// Teams holds a COM's one team or a manager's teams.
 	Teams []string
@@ -238,6 +240,11 @@ type Release struct {
 	CreatedBy      string
 	UpdatedAt      time.Time
 	Version        int64
+
+	// Address is where the person will live; People are those connected to it. Both are
+	// what a request carries to the agency (see address.go).
+	Address Address
+	People  []Person
 
 	// Slots are the checks the release owns, current and superseded; see slot.
 	Slots []Slot

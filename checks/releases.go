@@ -22,6 +22,9 @@ type ReleaseInput struct {
 	COMID          string // the acting COM when empty
 	PoliceForce    string
 	LocalAuthority string
+	// Address is required for a new release: nil is refused. People may be none.
+	Address *AddressInput
+	People  []PersonInput
 }
 
 // ReleasePatch holds the fields of a release to change; nil fields stay as they are.
@@ -32,6 +35,9 @@ type ReleasePatch struct {
 	COMID          *string
 	PoliceForce    *string
 	LocalAuthority *string
+	// Address and People replace the release's as a whole.
+	Address *AddressInput
+	People  *[]PersonInput
 }
 
 // ReleaseFilter selects releases for a list. Dates are YYYY-MM-DD, as the caller gave them.
@@ -70,6 +76,7 @@ func (s *Service) CreateRelease(ctx context.Context, actor User, in ReleaseInput
 	r.ReleaseDate = releaseDate(&f, in.ReleaseDate, today)
 	r.PrisonCode = prisonCode(&f, in.PrisonCode)
 	r.Team = s.teamFor(&f, actor, in.Team)
+	r.Address, r.People = addressAndPeople(&f, in.Address, in.People, today)
 	for _, ti := range checkTypes {
 		if err := s.agencyFor(ctx, &f, ti, ti.given(in), ti.agency(&r)); err != nil {
 			return Release{}, err
@@ -251,7 +258,7 @@ func (c Check) withoutSummary() Check {
 // changes.
 func (s *Service) UpdateRelease(ctx context.Context, actor User, id string, ifMatch *int64, p ReleasePatch) (Release, error) {
 	if p == (ReleasePatch{}) {
-		return Release{}, &Error{Code: EINVALID, Message: "nothing to change: give at least one of release_date, prison_code, team, com_id, police_force, local_authority"}
+		return Release{}, &Error{Code: EINVALID, Message: "nothing to change: give at least one of release_date, prison_code, team, com_id, police_force, local_authority, address, people"}
 	}
 	return s.changeRelease(ctx, actor, id, ifMatch, "release.update", func(r *Release) error { return s.applyPatch(ctx, actor, r, p) })
 }
@@ -316,6 +323,7 @@ func (s *Service) applyPatch(ctx context.Context, actor User, r *Release, p Rele
 	if p.PrisonCode != nil {
 		r.PrisonCode = prisonCode(&f, *p.PrisonCode)
 	}
+	patchAddressAndPeople(&f, r, p, today)
 	if p.Team != nil {
 		if *p.Team == "" {
 			f.add("team", "must not be empty")

@@ -43,6 +43,7 @@ func newSecret() string {
 type UserInput struct {
 	Name   string
 	Email  string
+	Phone  string // optional: a UK telephone number
 	Role   string
 	Team   string   // a COM's team (or a manager's only team)
 	Teams  []string // a manager's teams
@@ -58,6 +59,7 @@ func (s *Service) CreateUser(ctx context.Context, actor User, in UserInput) (Use
 	u := User{ID: s.newID(), Role: Role(in.Role), Active: true, CreatedAt: s.now()}
 	u.Name = name(&f, "name", in.Name, true, MaxName)
 	u.Email = email(&f, "email", in.Email, true)
+	u.Phone = phone(&f, "phone", in.Phone)
 	teams := slices.Clone(in.Teams)
 	if in.Team != "" {
 		teams = append([]string{in.Team}, teams...)
@@ -105,6 +107,7 @@ func (s *Service) CreateUser(ctx context.Context, actor User, in UserInput) (Use
 	var d diff
 	d.add("name", "", u.Name)
 	d.add("email", "", u.Email)
+	d.add("phone", "", u.Phone)
 	d.add("role", "", string(u.Role))
 	d.add("teams", "", u.Teams)
 	d.add("agency", "", u.Agency)

@@ -162,3 +162,21 @@ func email(f *fields, field, s string, required bool) string {
 	}
 	return strings.ToLower(s)
 }
+
+// phonePattern is a UK telephone number once its spaces are taken out: 0 or +44, then a
+// number of nine or ten digits that does not start with 0.
+var phonePattern = regexp.MustCompile(`^(0|\+44)[1-9][0-9]{8,9}$`)
+
+// phone checks an optional UK telephone number: digits and spaces, starting 0 or +44, e.g.
+// "0161 496 0000" or "+44 161 496 0000". It returns the number trimmed, with runs of spaces
+// made one, as the person wrote it otherwise: a number is read by people, who group it.
+func phone(f *fields, field, s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" {
+		return ""
+	}
+	if !phonePattern.MatchString(strings.ReplaceAll(s, " ", "")) {
+		f.add(field, "must be a UK telephone number of digits and spaces, starting 0 or +44, e.g. 0161 496 0000")
+	}
+	return s
+}

@@ -246,6 +246,7 @@ func TestTwoRunsAtOnceRecordEachRungOnce(t *testing.T) {
 		_, err := f.svc.CreateRelease(context.Background(), f.com, checks.ReleaseInput{
 			CRN: fmt.Sprintf("X10000%d", i), NOMSNumber: "A1234BC", FullName: "Person", DateOfBirth: "1985-03-02",
 			ReleaseDate: "2027-02-15", PrisonCode: "LEI", PoliceForce: "E23000001", LocalAuthority: "E09000001",
+			Address: &checks.AddressInput{Line1: "1 Example Street", Town: "London", Postcode: "EC1A 1BB"},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -339,6 +340,7 @@ func TestClosedChecksNeverEscalate(t *testing.T) {
 	other, err := f.svc.CreateRelease(ctx, f.com, checks.ReleaseInput{
 		CRN: "Y654321", NOMSNumber: "B2345CD", FullName: "Jane Doe", DateOfBirth: "1990-01-01",
 		ReleaseDate: "2027-02-15", PrisonCode: "LEI", PoliceForce: "E23000001", LocalAuthority: "E09000001",
+		Address: &checks.AddressInput{Line1: "1 Example Street", Town: "London", Postcode: "EC1A 1BB"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -235,7 +235,8 @@ func TestADigestListsTheMostUrgentFirstWithWhatItsReaderNeeds(t *testing.T) {
 	// Two releases: one whose request is overdue, one released today (imminent too).
 	for _, rel := range []struct{ crn, date string }{{"X111111", "2027-02-22"}, {"X222222", "2027-01-18"}} {
 		_, err := f.svc.CreateRelease(ctx, f.com, checks.ReleaseInput{CRN: rel.crn, NOMSNumber: "A1234BC", FullName: "P",
-			DateOfBirth: "1985-03-02", ReleaseDate: rel.date, PrisonCode: "LEI", PoliceForce: "E23000001", LocalAuthority: "E09000001"})
+			DateOfBirth: "1985-03-02", ReleaseDate: rel.date, PrisonCode: "LEI", PoliceForce: "E23000001", LocalAuthority: "E09000001",
+			Address: &checks.AddressInput{Line1: "1 Example Street", Town: "London", Postcode: "EC1A 1BB"}})
 		if err != nil {
 			t.Fatal(err)
 		}

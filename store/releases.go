@@ -39,6 +39,10 @@ type releaseDoc struct {
 	CreatedBy    string     `bson:"created_by"`
 	UpdatedAt    time.Time  `bson:"updated_at"`
 	Version      int64      `bson:"version"`
+
+	// Address is absent on releases recorded before the address was asked for.
+	Address *addressDoc `bson:"address,omitempty"`
+	People  []personDoc `bson:"people,omitempty"`
 }
 
 type slotDoc struct {
@@ -54,6 +58,7 @@ func toReleaseDoc(r checks.Release) releaseDoc {
 		DateOfBirth: r.DateOfBirth.String(), ReleaseDate: r.ReleaseDate.String(),
 		PrisonCode: r.PrisonCode, Team: r.Team, COMID: r.COMID,
 		PoliceForce: r.PoliceForce, LocalAuthority: r.LocalAuthority,
+		Address: toAddressDoc(r.Address), People: toPeopleDocs(r.People),
 		Status: string(r.Status), CancelReason: r.CancelReason,
 		DedupeKey:   r.CRN + "|" + r.ReleaseDate.String(),
 		SyncPending: true,
@@ -74,6 +79,7 @@ func (d releaseDoc) toRelease() checks.Release {
 		DateOfBirth: parseStoredDate(d.DateOfBirth), ReleaseDate: parseStoredDate(d.ReleaseDate),
 		PrisonCode: d.PrisonCode, Team: d.Team, COMID: d.COMID,
 		PoliceForce: d.PoliceForce, LocalAuthority: d.LocalAuthority,
+		Address: d.Address.toAddress(), People: toPeople(d.People),
 		Status: checks.ReleaseStatus(d.Status), CancelReason: d.CancelReason,
 		CreatedAt: d.CreatedAt.UTC(), CreatedBy: d.CreatedBy, UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version,
 		SyncPending: d.SyncPending,
@@ -123,6 +129,7 @@ func (s *Store) UpdateRelease(ctx context.Context, r checks.Release, audit ...ch
 		"release_date": d.ReleaseDate, "prison_code": d.PrisonCode, "team": d.Team, "com_id": d.COMID,
 		"police_force": d.PoliceForce, "local_authority": d.LocalAuthority, "status": d.Status,
 		"cancel_reason": d.CancelReason, "slots": d.Slots, "dedupe_key": d.DedupeKey,
+		"address": d.Address, "people": d.People,
 		"sync_pending": true, "updated_at": d.UpdatedAt,
 	}
 	var out releaseDoc

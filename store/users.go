@@ -13,6 +13,7 @@ type userDoc struct {
 	ID        string    `bson:"_id"`
 	Name      string    `bson:"name"`
 	Email     string    `bson:"email"`
+	Phone     string    `bson:"phone,omitempty"`
 	Role      string    `bson:"role"`
 	Teams     []string  `bson:"teams"`
 	Agency    string    `bson:"agency,omitempty"`
@@ -29,11 +30,11 @@ func toUserDoc(u checks.User) userDoc {
 	if teams == nil {
 		teams = []string{}
 	}
-	return userDoc{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Teams: teams, Agency: u.Agency, Active: u.Active, CreatedAt: u.CreatedAt}
+	return userDoc{ID: u.ID, Name: u.Name, Email: u.Email, Phone: u.Phone, Role: string(u.Role), Teams: teams, Agency: u.Agency, Active: u.Active, CreatedAt: u.CreatedAt}
 }
 
 func (d userDoc) toUser() checks.User {
-	return checks.User{ID: d.ID, Name: d.Name, Email: d.Email, Role: checks.Role(d.Role), Teams: d.Teams,
+	return checks.User{ID: d.ID, Name: d.Name, Email: d.Email, Phone: d.Phone, Role: checks.Role(d.Role), Teams: d.Teams,
 		Agency: d.Agency, Active: d.Active, CreatedAt: d.CreatedAt.UTC()}
 }
 

@@ -245,7 +245,7 @@ func (g *generator) serviceOp(ctx context.Context, w *worker, o op, l *lifecycle
 		took, _, err := g.api.do(ctx, http.MethodGet, "/api/v1/checks", com, nil, http.StatusOK)
 		return took, err
 	case opCreateRelease:
-		body, _ := json.Marshal(newRelease(w.rng, g.users.policeForce, g.o.localAuth))
+		body, _ := json.Marshal(withAddress(newRelease(w.rng, g.users.policeForce, g.o.localAuth)))
 		took, raw, err := g.api.do(ctx, http.MethodPost, "/api/v1/releases", com, body, http.StatusCreated)
 		if err != nil {
 			return 0, err
@@ -317,4 +317,15 @@ func newRelease(r *rand.Rand, policeForce, localAuthority string) map[string]str
 		"police_force":    policeForce,
 		"local_authority": localAuthority,
 	}
+}
+
+// withAddress is a new release's body with the release address the API requires (the
+// releases written directly to the database have none, as releases recorded before
+// addresses were asked for).
+func withAddress(in map[string]string) map[string]any {
+	out := map[string]any{"address": map[string]string{"line_1": "1 Example Street", "town": "London", "postcode": "EC1A 1BB"}}
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
 }

@@ -254,6 +254,7 @@ func releaseBody(releaseDate string) map[string]any {
 		"prison_code":     "LEI",
 		"police_force":    "E23000001",
 		"local_authority": "E09000001",
+		"address":         map[string]any{"line_1": "1 Example Street", "town": "London", "postcode": "EC1A 1BB"},
 	}
 }
 
@@ -374,6 +375,7 @@ func TestUsersAddRefusesBadInputNamingTheFlag(t *testing.T) {
 		{"a manager without teams", []string{"--role", "manager", "--name", "M", "--email", "m@example.org"}, "--teams"},
 		{"an email without an at sign", []string{"--role", "admin", "--name", "A", "--email", "nobody"}, "--email"},
 		{"no name", []string{"--role", "admin", "--email", "a@example.org"}, "--name"},
+		{"a phone that is not a UK number", []string{"--role", "com", "--name", "C", "--email", "c@example.org", "--team", "N07", "--phone", "12345"}, "--phone"},
 	}
 	env := newEnv(t)
 	for _, tt := range tests {
@@ -432,9 +434,12 @@ func TestServeSaysWhereTheDataLivesAndUsersAddJoinsIt(t *testing.T) {
 
 func TestDataSurvivesARestart(t *testing.T) {
 	env := newEnv(t)
-	com, _ := addUser(t, env, "--role", "com", "--name", "Casey Com", "--email", "casey@example.org", "--team", "N07")
+	com, _ := addUser(t, env, "--role", "com", "--name", "Casey Com", "--email", "casey@example.org", "--team", "N07", "--phone", "0161 496 0000")
 
 	first := startServe(t, env)
+	if status, me := first.call(t, "GET", "/api/v1/me", com, nil); status != http.StatusOK || me["phone"] != "0161 496 0000" {
+		t.Errorf("GET /api/v1/me answered %d %v, want the phone given to users add --phone", status, me)
+	}
 	status, created := first.call(t, "POST", "/api/v1/releases", com, releaseBody(someMonthsAhead()))
 	expect(t, "POST /api/v1/releases", status, http.StatusCreated, created)
 	id, _ := created["id"].(string)

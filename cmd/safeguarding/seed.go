@@ -427,6 +427,7 @@ func (s *seeder) seedUsers(ctx context.Context) error {
 		s.clock.set(s.at(usersAgo, i))
 		u, secret, err := s.svc.CreateUser(ctx, actor, checks.UserInput{
 			Name: du.name, Email: du.email, Role: string(du.role), Teams: du.teams, Agency: du.agency,
+			Phone: demoPhone(du, i),
 		})
 		if err != nil {
 			return fmt.Errorf("create user %s: %w", du.email, err)
@@ -541,6 +542,7 @@ func (s *seeder) planRelease(i int, spec demoRelease, rng *rand.Rand, crns map[s
 		r, err := s.svc.CreateRelease(ctx, com, checks.ReleaseInput{
 			CRN: x.crn, NOMSNumber: noms, FullName: name, DateOfBirth: born.String(), ReleaseDate: firstDate.String(),
 			PrisonCode: demoPrisons[i%len(demoPrisons)], PoliceForce: agencies[0], LocalAuthority: agencies[1],
+			Address: demoAddress(spec.area, i), People: demoPeople(i, surnameOf(name), s.today),
 		})
 		if err == nil {
 			s.releases++
@@ -564,7 +566,8 @@ func (s *seeder) planRelease(i int, spec demoRelease, rng *rand.Rand, crns map[s
 	if spec.moveAt > 0 {
 		to := demoAreas[spec.moveTo]
 		s.add(s.at(spec.moveAt, minutes+30), label+": the address moves", func(ctx context.Context) error {
-			r, err := s.svc.UpdateRelease(ctx, com, x.r.ID, nil, checks.ReleasePatch{PoliceForce: &to[0], LocalAuthority: &to[1]})
+			r, err := s.svc.UpdateRelease(ctx, com, x.r.ID, nil, checks.ReleasePatch{PoliceForce: &to[0], LocalAuthority: &to[1],
+				Address: demoAddress(spec.moveTo, i)})
 			if err == nil {
 				s.keepRelease(x, r)
 			}

@@ -29,13 +29,14 @@ func usersCommand(ctx context.Context, args []string, getenv func(string) string
 }
 
 func usersAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c := newCommand("users add", "users add --role admin|com|manager|liaison --name NAME --email EMAIL [--team T] [--teams T1,T2] [--agency CODE]", stderr)
+	c := newCommand("users add", "users add --role admin|com|manager|liaison --name NAME --email EMAIL [--team T] [--teams T1,T2] [--agency CODE] [--phone NUMBER]", stderr)
 	role := c.fs.String("role", "", "admin, com, manager or liaison")
 	name := c.fs.String("name", "", "the person's name")
 	email := c.fs.String("email", "", "the person's work email")
 	team := c.fs.String("team", "", "a COM's team code")
 	teams := c.fs.String("teams", "", "a manager's team codes, comma-separated")
 	agency := c.fs.String("agency", "", "a liaison's agency code, e.g. E23000001")
+	phone := c.fs.String("phone", "", "a work telephone number, e.g. \"0161 496 0000\" (optional; a liaison sees a COM's)")
 	if err := c.parse(args); err != nil {
 		return ignoreHelp(err)
 	}
@@ -46,6 +47,7 @@ func usersAdd(ctx context.Context, args []string, getenv func(string) string, st
 	defer a.Close()
 	u, secret, err := a.svc.CreateUser(ctx, cliActor(), checks.UserInput{
 		Name: *name, Email: *email, Role: *role, Team: *team, Teams: listFlag(*teams), Agency: *agency,
+		Phone: *phone,
 	})
 	if err != nil {
 		return describe(err)

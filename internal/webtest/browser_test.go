@@ -77,6 +77,7 @@ func (s *site) release(t *testing.T, requested bool) (checks.Release, checks.Che
 	r, err := s.svc.CreateRelease(ctx, s.users["com"].user, checks.ReleaseInput{
 		CRN: "X123456", NOMSNumber: "A1234BC", FullName: "John Smith", DateOfBirth: "1985-03-02",
 		ReleaseDate: "2027-02-15", PrisonCode: "LEI", PoliceForce: "E23000001", LocalAuthority: "E09000001",
+		Address: &checks.AddressInput{Line1: "1 Example Street", Town: "London", Postcode: "EC1A 1BB"},
 	})
 	if err != nil {
 		t.Fatal(err)

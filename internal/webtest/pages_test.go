@@ -63,7 +63,8 @@ func TestTheQueueListsTheAgencysOpenRequestsMostUrgentFirst(t *testing.T) {
 	com := s.users["com"].user
 	for _, rel := range []struct{ crn, date string }{{"A111111", "2027-03-01"}, {"B222222", "2026-12-21"}} {
 		r, err := s.svc.CreateRelease(ctx, com, checks.ReleaseInput{CRN: rel.crn, NOMSNumber: "A1234BC", FullName: "Person " + rel.crn,
-			DateOfBirth: "1985-03-02", ReleaseDate: rel.date, PrisonCode: "LEI", PoliceForce: "E23000001", LocalAuthority: "E09000001"})
+			DateOfBirth: "1985-03-02", ReleaseDate: rel.date, PrisonCode: "LEI", PoliceForce: "E23000001", LocalAuthority: "E09000001",
+			Address: &checks.AddressInput{Line1: "1 Example Street", Town: "London", Postcode: "EC1A 1BB"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,10 +205,25 @@ func TestAManagerSeesTheFiguresAndTheCOMRecordsARelease(t *testing.T) {
 		chromedp.SendKeys("#release_date-day", "1"), chromedp.SendKeys("#release_date-month", "3"), chromedp.SendKeys("#release_date-year", "2027"),
 		chromedp.SetValue("#police_force", "E23000001"), chromedp.SetValue("#local_authority", "E09000001"),
 		chromedp.SetValue("#team", "N07-T1"), chromedp.SetValue("#com_id", s.users["com"].user.ID),
+		chromedp.SendKeys("#address-line-1", "1 Example Street"), chromedp.SendKeys("#address-town", "London"),
+		chromedp.SendKeys("#address-postcode", "ec1a1bb"),
+	)
+	// Without JavaScript, "Add another person" shows the form again with one more row, and
+	// keeps what was typed.
+	b.submit(`//button[normalize-space()="Add another person"]`)
+	b.do(
+		chromedp.SendKeys("#person-3-name", "Sam Doe"), chromedp.SetValue("#person-3-relationship", "child"),
+		chromedp.SendKeys("#person-3-dob-day", "4"), chromedp.SendKeys("#person-3-dob-month", "5"), chromedp.SendKeys("#person-3-dob-year", "2016"),
+		chromedp.Click("#person-3-lives-there"),
 	)
 	b.submit(`//button[normalize-space()="Record the release"]`)
 	if h := b.heading(); h != "Jane Doe" || !strings.Contains(b.text(), "The release is recorded") {
 		t.Errorf("after recording: %q, %s", h, b.text())
+	}
+	for _, want := range []string{"1 Example Street", "EC1A 1BB", "Sam Doe", "Their child", "4 May 2016"} {
+		if !strings.Contains(b.text(), want) {
+			t.Errorf("the release page does not show %q: %s", want, b.text())
+		}
 	}
 }
 

@@ -27,7 +27,8 @@ func TestScreenshotsForTheREADME(t *testing.T) {
 		{"X123456", "John Smith", "2026-12-21"}, {"D374220", "Kieran Invented", "2027-01-11"}, {"F200883", "Oskar Sample", "2027-02-15"},
 	} {
 		r, err := s.svc.CreateRelease(ctx, com, checks.ReleaseInput{CRN: p.crn, NOMSNumber: "A1234BC", FullName: p.name,
-			DateOfBirth: "1985-03-02", ReleaseDate: p.date, PrisonCode: "LEI", PoliceForce: "E23000001", LocalAuthority: "E09000001"})
+			DateOfBirth: "1985-03-02", ReleaseDate: p.date, PrisonCode: "LEI", PoliceForce: "E23000001", LocalAuthority: "E09000001",
+			Address: &checks.AddressInput{Line1: "1 Example Street", Town: "London", Postcode: "EC1A 1BB"}})
 		if err != nil {
 			t.Fatal(err)
 		}
