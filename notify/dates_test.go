@@ -17,6 +17,7 @@ func (f *fixture) releaseOn(t *testing.T, date string) checks.Release {
 	r, err := f.svc.CreateRelease(context.Background(), f.com, checks.ReleaseInput{
 		CRN: "X123456", NOMSNumber: "A1234BC", FullName: "John Smith", DateOfBirth: "1985-03-02",
 		ReleaseDate: date, PrisonCode: "LEI", PoliceForce: "E23000001", LocalAuthority: "E09000001",
+		Address: &checks.AddressInput{Line1: "1 Example Street", Town: "London", Postcode: "EC1A 1BB"},
 	})
 	if err != nil {
 		t.Fatal(err)
