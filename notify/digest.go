@@ -55,6 +55,7 @@ func (it Item) key() string {
 var (
 	headlines = map[Rule]string{
 		RequestNotice:      "New request: please run this check and answer by the due date",
+		RequestWithdrawn:   "Withdrawn: this request is withdrawn and needs no answer",
 		ResponseNotice:     "Answered: read the response and complete the check",
 		RequestReminder:    "Request this check today: it is due to be requested",
 		ResponseReminder:   "Answer due soon",
@@ -189,7 +190,10 @@ func (d digest) view() view {
 			left = "released"
 		}
 		due := it.Due.String()
-		if due == "" {
+		switch {
+		case it.Rule == RequestWithdrawn:
+			due = "no answer is needed"
+		case due == "":
 			due = "not set"
 		}
 		if !it.Was.IsZero() {

@@ -16,7 +16,11 @@ type Rule string
 
 // The rungs, from the routine to the most urgent.
 const (
-	RequestNotice    Rule = "request_notice"
+	RequestNotice Rule = "request_notice"
+	// RequestWithdrawn tells the agency a request it was sent is withdrawn (the release
+	// cancelled, the address moved to another agency, or the check stood down) and needs no
+	// answer. It never says why.
+	RequestWithdrawn Rule = "request_withdrawn"
 	ResponseNotice   Rule = "response_notice"
 	RequestReminder  Rule = "request_reminder"
 	ResponseReminder Rule = "response_reminder"
@@ -66,9 +70,9 @@ const (
 type rung struct {
 	rule    Rule
 	urgency int
-	// Who gets the rung for a check that is required, requested or responded; nil for a
-	// status the rung is never due in.
-	required, requested, responded []recipient
+	// Who gets the rung for a check that is required, requested, responded or withdrawn; nil
+	// for a status the rung is never due in.
+	required, requested, responded, withdrawn []recipient
 }
 
 // to lists who gets the rung for a check in status st; nil when the rung is never due for a
@@ -81,6 +85,8 @@ func (g rung) to(st checks.Status) []recipient {
 		return g.requested
 	case checks.StatusResponded:
 		return g.responded
+	case checks.StatusWithdrawn:
+		return g.withdrawn
 	}
 	return nil
 }
@@ -93,6 +99,9 @@ func to(rs ...recipient) []recipient { return rs }
 func rungs() []rung {
 	return []rung{
 		{rule: RequestNotice, urgency: 1, requested: to(toAgencyContact)},
+		// A withdrawn check is closed: this is the one rung it can be due, and only to the
+		// agency that was asked.
+		{rule: RequestWithdrawn, urgency: 1, withdrawn: to(toAgencyContact)},
 		{rule: ResponseNotice, urgency: 2, responded: to(toCOM)},
 		{rule: RequestReminder, urgency: 3, required: to(toCOM)},
 		{rule: ResponseReminder, urgency: 4, requested: to(toAgencyContact)},
@@ -133,10 +142,10 @@ type Ladder struct {
 }
 
 // Due returns the rules due for check c on day today that have not fired yet for the date
-// each is based on (see Basis). A closed check (completed, not required, withdrawn) is never
-// due anything.
+// each is based on (see Basis). A closed check is never due anything, but for a withdrawn
+// one the notice of its withdrawal to the agency that was asked.
 func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rule {
-	if !c.Status.Open() {
+	if !c.Status.Open() && c.Status != checks.StatusWithdrawn {
 		return nil
 	}
 	cal := l.Deadlines.Calendar
@@ -148,9 +157,12 @@ func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rul
 	// when says whether each rule's dates are reached; whether the check's status is one
 	// the rule applies to is the table's (rungs) to say.
 	told := announced(c)
+	_, askedOf := c.Escalations[string(RequestNotice)]
 	when := map[Rule]bool{
-		RequestNotice:  true,
-		ResponseNotice: true,
+		RequestNotice: true,
+		// Only an agency that was told of the request is told it is withdrawn.
+		RequestWithdrawn: askedOf,
+		ResponseNotice:   true,
 		// Not at the first request (the request notice gives the date), only once the date
 		// the agency was given has moved.
 		DueDateChanged:     !told.IsZero() && !c.DueDate.IsZero() && told != c.DueDate,
@@ -186,7 +198,8 @@ func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rul
 // against the new date. Zero when c has no such date.
 func Basis(r Rule, c checks.Check) checks.Date {
 	switch r {
-	case RequestNotice:
+	case RequestNotice, RequestWithdrawn:
+		// A check is requested once: its withdrawal is told once.
 		if !c.RequestedAt.IsZero() {
 			return checks.DateOf(c.RequestedAt)
 		}
@@ -251,7 +264,7 @@ func statusesFor(rules map[Rule]bool) []checks.Status {
 }
 
 // NoticeRules are the rungs sent within a minute of an event, not at the daily run: a
-// request, an answer, and a due date moved by a change of the release date.
+// request, its withdrawal, an answer, and a due date moved by a change of the release date.
 func NoticeRules() map[Rule]bool {
-	return map[Rule]bool{RequestNotice: true, ResponseNotice: true, DueDateChanged: true}
+	return map[Rule]bool{RequestNotice: true, RequestWithdrawn: true, ResponseNotice: true, DueDateChanged: true}
 }

@@ -289,8 +289,26 @@ func (e *Escalator) selectOpen(ctx context.Context, opts RunOptions, fn func(che
 	if opts.Rules != nil {
 		statuses = statusesFor(opts.Rules)
 	}
-	return e.checks.OpenChecks(ctx, statuses, opts.ChangedSince, fn)
+	if len(statuses) > 0 {
+		if err := e.checks.OpenChecks(ctx, statuses, opts.ChangedSince, fn); err != nil {
+			return err
+		}
+	}
+	if opts.Rules != nil && !opts.Rules[RequestWithdrawn] {
+		return nil
+	}
+	// Withdrawn checks, for the notice of their withdrawal: only those changed lately, or a
+	// run would read every check ever withdrawn. The notice goes within a minute; a run still
+	// finds one it missed (the service down) for withdrawnWindow after.
+	since := e.clock.Now().Add(-withdrawnWindow)
+	if opts.ChangedSince.After(since) {
+		since = opts.ChangedSince
+	}
+	return e.checks.OpenChecks(ctx, []checks.Status{checks.StatusWithdrawn}, since, fn)
 }
+
+// withdrawnWindow is how long after a withdrawal a run still tells the agency of it.
+const withdrawnWindow = 30 * 24 * time.Hour
 
 // decide is the decide stage: the digest items of the rungs due for c on today (only those
 // of rules, when given), not yet fired.
@@ -318,7 +336,10 @@ func (e *Escalator) decide(c checks.Check, today checks.Date, rules map[Rule]boo
 
 // dueOf is the date a reader of an email about c must act by, and how it is labelled.
 func dueOf(c checks.Check) (string, checks.Date) {
-	if c.Status == checks.StatusRequired {
+	switch c.Status {
+	case checks.StatusWithdrawn:
+		return "Answer", checks.Date{}
+	case checks.StatusRequired:
 		return "Request by", c.RequestBy
 	}
 	return "Answer due", c.DueDate

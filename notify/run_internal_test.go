@@ -202,7 +202,7 @@ func TestEachRuleIsBasedOnTheDateItIsAbout(t *testing.T) {
 		RequestedAt: day("2027-01-05").Start().Add(23*time.Hour + 30*time.Minute),
 		Response:    &checks.Response{RespondedAt: day("2027-01-12").Midday()}}
 	want := map[Rule]string{
-		RequestNotice: "2027-01-05", ResponseNotice: "2027-01-12",
+		RequestNotice: "2027-01-05", RequestWithdrawn: "2027-01-05", ResponseNotice: "2027-01-12",
 		RequestReminder: "2027-01-04", RequestOverdue: "2027-01-04",
 		ResponseReminder: "2027-01-20", ResponseOverdue: "2027-01-20", ResponseEscalated: "2027-01-20", DueDateChanged: "2027-01-20",
 		ReleaseImminent: "2027-02-15", ReleasedIncomplete: "2027-02-15",
