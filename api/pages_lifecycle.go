@@ -29,7 +29,8 @@ func (s *Server) extensionForm(c *gin.Context) {
 			s.failPage(c, rerr)
 			return
 		}
-		errs := formErrors(err, map[string]string{"proposed_date": "Enter the date your agency can answer by", "note": "Enter why your agency needs more time"})
+		// The date's rules say themselves what is wrong with it; a missing note is asked for.
+		errs := formErrors(err, map[string]string{"note": "Enter why your agency needs more time"})
 		for i := range errs {
 			switch errs[i].Field {
 			case "proposed_date":
