@@ -235,10 +235,12 @@ func (s *Server) checkForm(action string) gin.HandlerFunc {
 			s.failPage(c, err)
 			return
 		}
+		// A local: action is the handler's, shared by every request it serves.
+		done := action
 		if action == "requested" && ch.Undeliverable != "" {
-			action = "requested-not-emailed"
+			done = "requested-not-emailed"
 		}
-		c.Redirect(http.StatusSeeOther, "/releases/"+ch.ReleaseID+"?notice="+action+"#check-"+ch.ID)
+		c.Redirect(http.StatusSeeOther, "/releases/"+ch.ReleaseID+"?notice="+done+"#check-"+ch.ID)
 	}
 }
 

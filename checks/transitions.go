@@ -256,7 +256,7 @@ func (s *Service) change(ctx context.Context, actor User, id string, ifMatch *in
 		to, ok := action.next(c.Status)
 		if !ok {
 			return Check{}, &Error{Code: ECONFLICT, Status: c.Status,
-				Message: fmt.Sprintf("cannot %s a check that is %s", strings.ReplaceAll(string(action), "_", "-"), c.Status)}
+				Message: fmt.Sprintf("cannot %s a check that is %s", action.verb(), c.Status)}
 		}
 		now := s.now()
 		next := c
@@ -303,4 +303,20 @@ func forbidden(actor User, action Action) error {
 		ActionRefuseTime:  "only the COM's team can refuse more time",
 	}[action]
 	return &Error{Code: EFORBIDDEN, Message: fmt.Sprintf("a %s cannot do this: %s", actor.Role, who)}
+}
+
+// verb is the action as the refusal of a transition says it: "cannot stand down a check
+// that is required".
+func (a Action) verb() string {
+	switch a {
+	case ActionStandDown:
+		return "stand down"
+	case ActionAskForTime:
+		return "ask for more time on"
+	case ActionAgreeTime:
+		return "agree more time on"
+	case ActionRefuseTime:
+		return "refuse more time on"
+	}
+	return strings.ReplaceAll(string(a), "_", "-")
 }
