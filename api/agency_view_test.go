@@ -74,7 +74,7 @@ func TestALiaisonSeesExactlyWhatTheAgencyNeeds(t *testing.T) {
 			value any
 			keys  []string
 		}{
-			{"the check", got, []string{"agency", "com", "due_date", "id", "notes", "overdue", "release", "request_note", "requested_at",
+			{"the check", got, []string{"agency", "com", "due_date", "extension", "id", "notes", "overdue", "release", "request_note", "requested_at",
 				"response", "status", "type", "urgent", "version", "working_days_to_release"}},
 			{"release", got["release"], []string{"address", "crn", "date_of_birth", "full_name", "noms_number", "people", "release_date", "release_workday"}},
 			{"com", got["com"], []string{"email", "name", "phone", "team"}},

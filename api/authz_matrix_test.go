@@ -243,6 +243,17 @@ func onCheck(state checks.Status, path func(id string) string, body any, form ur
 	}
 }
 
+// onTimeAsked is a requested check whose liaison asked for more time, waiting for probation.
+func onTimeAsked(path func(id string) string, body any, form url.Values) func(*testing.T, *authzEnv, string) authzTarget {
+	return func(t *testing.T, m *authzEnv, _ string) authzTarget {
+		id := m.checkID(t, checks.StatusRequested)
+		if _, err := m.svc.AskForTime(context.Background(), m.policeUser, id, nil, checks.ExtensionInput{ProposedDate: "2026-12-15", Note: "Short of staff."}); err != nil {
+			t.Fatalf("set up: ask for more time: %v", err)
+		}
+		return authzTarget{path: path(id), body: body, form: form, id: id}
+	}
+}
+
 func onRelease(path func(id string) string, body any) func(*testing.T, *authzEnv, string) authzTarget {
 	return func(t *testing.T, m *authzEnv, _ string) authzTarget {
 		r := m.release(t, checks.StatusRequired)
@@ -331,6 +342,19 @@ var authzTable = map[string][]authzCase{
 			target: onCheck(checks.StatusRequested, func(id string) string { return "/api/v1/checks/" + id + "/not-required" }, asReason, nil),
 			want:   statusesOf(no403, cf409, nf404, cf409, nf404, no403, nf404, who401)},
 	},
+	"POST /api/v1/checks/:id/stand-down": {{what: "standing down a requested check", fresh: true,
+		target: onCheck(checks.StatusRequested, func(id string) string { return "/api/v1/checks/" + id + "/stand-down" }, asReason, nil),
+		want:   statusesOf(no403, ok200, nf404, ok200, nf404, no403, nf404, who401)}},
+	"POST /api/v1/checks/:id/extension": {{what: "asking for more time on a requested check", fresh: true,
+		target: onCheck(checks.StatusRequested, func(id string) string { return "/api/v1/checks/" + id + "/extension" },
+			map[string]any{"proposed_date": "2026-12-15", "note": "Short of staff."}, nil),
+		want: statusesOf(no403, no403, nf404, no403, nf404, ok200, nf404, who401)}},
+	"POST /api/v1/checks/:id/extension/agree": {{what: "agreeing more time", fresh: true,
+		target: onTimeAsked(func(id string) string { return "/api/v1/checks/" + id + "/extension/agree" }, nil, nil),
+		want:   statusesOf(no403, ok200, nf404, ok200, nf404, no403, nf404, who401)}},
+	"POST /api/v1/checks/:id/extension/refuse": {{what: "refusing more time", fresh: true,
+		target: onTimeAsked(func(id string) string { return "/api/v1/checks/" + id + "/extension/refuse" }, nil, nil),
+		want:   statusesOf(no403, ok200, nf404, ok200, nf404, no403, nf404, who401)}},
 	"POST /api/v1/checks/:id/notes": {{what: "a note on a requested check",
 		target: onCheck(checks.StatusRequested, func(id string) string { return "/api/v1/checks/" + id + "/notes" }, asNote, nil),
 		want:   statusesOf(no403, ok200, nf404, ok200, nf404, ok200, nf404, who401)}},
@@ -488,6 +512,19 @@ var authzTable = map[string][]authzCase{
 	"POST /checks/:id/not-required": {{what: "the not-required form", fresh: true,
 		target: onCheck(checks.StatusRequired, func(id string) string { return "/checks/" + id + "/not-required" }, nil, url.Values{"reason": {"No children."}}),
 		want:   statusesOf(no403, see303, nf404, see303, nf404, nf404, nf404, no403)}},
+	"POST /checks/:id/stand-down": {{what: "the stand-down form", fresh: true,
+		target: onCheck(checks.StatusRequested, func(id string) string { return "/checks/" + id + "/stand-down" }, nil, url.Values{"reason": {"No longer needed."}}),
+		want:   statusesOf(no403, see303, nf404, see303, nf404, no403, nf404, no403)}},
+	"POST /checks/:id/extension": {{what: "the liaison's form asking for more time", fresh: true,
+		target: onCheck(checks.StatusRequested, func(id string) string { return "/checks/" + id + "/extension" }, nil,
+			url.Values{"proposed_date-day": {"15"}, "proposed_date-month": {"12"}, "proposed_date-year": {"2026"}, "extension_note": {"Short of staff."}}),
+		want: statusesOf(no403, no403, nf404, no403, nf404, see303, nf404, no403)}},
+	"POST /checks/:id/extension/agree": {{what: "the agree-more-time button", fresh: true,
+		target: onTimeAsked(func(id string) string { return "/checks/" + id + "/extension/agree" }, nil, url.Values{}),
+		want:   statusesOf(no403, see303, nf404, see303, nf404, no403, nf404, no403)}},
+	"POST /checks/:id/extension/refuse": {{what: "the refuse-more-time form", fresh: true,
+		target: onTimeAsked(func(id string) string { return "/checks/" + id + "/extension/refuse" }, nil, url.Values{"reason": {"Release plan due."}}),
+		want:   statusesOf(no403, see303, nf404, see303, nf404, no403, nf404, no403)}},
 	"POST /releases/new": {{what: "recording a release for the team", fresh: true,
 		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
 			return authzTarget{path: "/releases/new", form: url.Values{

@@ -143,7 +143,7 @@ func (s *Server) listChecks(c *gin.Context) {
 	}
 	page, err := s.svc.Checks(c.Request.Context(), actor(c), checks.CheckFilter{
 		Status: c.Query("status"), Type: c.Query("type"), Agency: c.Query("agency"),
-		Overdue: c.Query("overdue"), ReleaseFrom: c.Query("release_from"), ReleaseBefore: c.Query("release_before"), Limit: n, Cursor: c.Query("cursor"),
+		Overdue: c.Query("overdue"), Undeliverable: c.Query("undeliverable"), ReleaseFrom: c.Query("release_from"), ReleaseBefore: c.Query("release_before"), Limit: n, Cursor: c.Query("cursor"),
 	})
 	if err != nil {
 		s.fail(c, err)

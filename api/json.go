@@ -61,6 +61,7 @@ type checkJSON struct {
 	Escalations          map[string]escalationJSON `json:"escalations,omitempty"`
 	History              []historyJSON             `json:"history"`
 	Version              int64                     `json:"version"`
+	checkLifecycleJSON
 }
 
 // checkReleaseJSON is what a check carries of its release: what an agency needs to run it.
@@ -218,6 +219,8 @@ func (v view) check(c checks.Check) checkJSON {
 		Team:                 c.Team, COMID: c.COMID,
 		History: make([]historyJSON, 0, len(c.History)),
 		Version: c.Version,
+
+		checkLifecycleJSON: checkLifecycle(c),
 	}
 	if r := c.Response; r != nil {
 		out.Response = &responseJSON{string(r.Outcome), &r.Summary, r.RespondedAt, r.RespondedBy, r.RespondedByName}

@@ -142,6 +142,7 @@ type agencyCheckJSON struct {
 	Version              int64             `json:"version"`
 	COM                  comJSON           `json:"com"`
 	RequestNote          string            `json:"request_note"`
+	Extension            *extensionJSON    `json:"extension"`
 	Notes                []agencyNoteJSON  `json:"notes"`
 }
 
@@ -197,6 +198,7 @@ func (v view) agencyCheck(a checks.AgencyView) agencyCheckJSON {
 			ReleaseWorkday: l.Release.ReleaseWorkday, NOMSNumber: a.NOMSNumber, Address: address(a.Address), People: people(a.People)},
 		COM:         comJSON{a.COM.Name, a.COM.Team, a.COM.Email, a.COM.Phone},
 		RequestNote: a.RequestNote,
+		Extension:   checkLifecycle(checks.Check{Extension: a.Extension}).Extension,
 		Notes:       make([]agencyNoteJSON, 0, len(a.Notes)),
 	}
 	for _, n := range a.Notes {

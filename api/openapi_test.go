@@ -368,6 +368,8 @@ var notExercised = map[string]string{
 	"* 503":                             "the database is up and the limits off (TestWhileTheDatabaseIsDownTheAPIAnswers503AndRecoversWhenItIsBack and limits_test.go provoke it)",
 	"GET /metrics 404":                  "only when the service runs without metrics",
 	"PATCH /api/v1/agencies/{code} 409": "only when the agency keeps changing under concurrent writes",
+	// The body is optional and has no fields (an unknown one is 400): nothing in it breaks a rule.
+	"POST /api/v1/checks/{id}/extension/agree 422": "an agreement has no fields to be invalid",
 }
 
 // routeKey is the documented operation a request goes to, as "METHOD /path".
@@ -608,6 +610,64 @@ func TestEveryOperationAnswersEveryRoleAsDocumented(t *testing.T) {
 	call(e.com, http.StatusOK, "POST", check(checkOf(t, other, "domestic_abuse").ID, "not-required"), asReason)
 	call(e.com, http.StatusConflict, "POST", check(da.ID, "not-required"), asReason)
 
+	// More time for an answer, and standing a request down: the DA check is the Met's, so its
+	// liaison sees it and is refused by role, and sees nothing of the child safeguarding one.
+	third := e.freshRelease(t, 61)
+	thirdDA, thirdCS := checkOf(t, third, "domestic_abuse"), checkOf(t, third, "child_safeguarding")
+	call(e.com, http.StatusOK, "POST", check(thirdDA.ID, "request"), nil)
+	call(e.com, http.StatusOK, "POST", check(thirdCS.ID, "request"), nil)
+	extension := check(thirdDA.ID, "extension")
+	asExtension := map[string]any{"proposed_date": "2026-12-15", "note": "Our records team is short of staff this week."}
+	for _, who := range []caller{e.admin, e.com, e.manager} {
+		call(who, http.StatusForbidden, "POST", extension, asExtension)
+	}
+	call(nobody, http.StatusUnauthorized, "POST", extension, asExtension)
+	call(e.police, http.StatusPreconditionFailed, "POST", extension, asExtension, stale...)
+	call(e.police, http.StatusUnprocessableEntity, "POST", extension, map[string]any{"proposed_date": "2026-12-01", "note": "x"})
+	call(e.police, http.StatusNotFound, "POST", check(thirdCS.ID, "extension"), asExtension)
+	bodyErrors(e.police, "POST", extension)
+	call(e.police, http.StatusOK, "POST", extension, asExtension)
+	call(e.police, http.StatusConflict, "POST", extension, asExtension)
+	agree := extension + "/agree"
+	for _, who := range []caller{e.admin, e.police} {
+		call(who, http.StatusForbidden, "POST", agree, nil)
+	}
+	call(nobody, http.StatusUnauthorized, "POST", agree, nil)
+	call(e.com, http.StatusPreconditionFailed, "POST", agree, nil, stale...)
+	call(e.police, http.StatusNotFound, "POST", check(thirdCS.ID, "extension/agree"), nil)
+	bodyErrors(e.com, "POST", agree)
+	call(e.com, http.StatusOK, "POST", agree, raw(`{}`))
+	call(e.manager, http.StatusConflict, "POST", agree, nil)
+	call(e.police, http.StatusOK, "POST", extension, map[string]any{"proposed_date": "2026-12-22", "note": "Still waiting for the PNC."})
+	refuse := extension + "/refuse"
+	for _, who := range []caller{e.admin, e.police} {
+		call(who, http.StatusForbidden, "POST", refuse, nil)
+	}
+	call(nobody, http.StatusUnauthorized, "POST", refuse, nil)
+	call(e.com, http.StatusPreconditionFailed, "POST", refuse, nil, stale...)
+	call(e.com, http.StatusUnprocessableEntity, "POST", refuse, map[string]any{"reason": long})
+	call(e.police, http.StatusNotFound, "POST", check(thirdCS.ID, "extension/refuse"), nil)
+	bodyErrors(e.com, "POST", refuse)
+	call(e.manager, http.StatusOK, "POST", refuse, map[string]any{"reason": "The release plan is due that week."})
+	call(e.com, http.StatusConflict, "POST", refuse, nil)
+	call(e.police, http.StatusOK, "GET", "/api/v1/checks/"+thirdDA.ID, nil)
+
+	standDown := check(thirdDA.ID, "stand-down")
+	for _, who := range []caller{e.admin, e.police} {
+		call(who, http.StatusForbidden, "POST", standDown, asReason)
+	}
+	call(nobody, http.StatusUnauthorized, "POST", standDown, asReason)
+	call(e.police, http.StatusNotFound, "POST", check(thirdCS.ID, "stand-down"), asReason)
+	call(e.com, http.StatusPreconditionFailed, "POST", standDown, asReason, stale...)
+	call(e.com, http.StatusUnprocessableEntity, "POST", standDown, map[string]any{"reason": ""})
+	bodyErrors(e.com, "POST", standDown)
+	call(e.com, http.StatusOK, "POST", standDown, asReason)
+	call(e.manager, http.StatusOK, "POST", check(thirdCS.ID, "stand-down"), asReason)
+	call(e.com, http.StatusConflict, "POST", standDown, asReason)
+	call(e.police, http.StatusOK, "GET", "/api/v1/checks/"+thirdDA.ID, nil)
+	call(e.admin, http.StatusOK, "GET", "/api/v1/checks?undeliverable=true", nil)
+	call(e.admin, http.StatusUnprocessableEntity, "GET", "/api/v1/checks?undeliverable=maybe", nil)
+
 	// The agency directory.
 	for _, who := range []caller{e.admin, e.com, e.manager, e.police} {
 		call(who, http.StatusOK, "GET", "/api/v1/agencies", nil)
@@ -793,6 +853,7 @@ func TestTheSchemasHaveTheFieldsOfTheGoTypes(t *testing.T) {
 		"AuditEntry": auditJSON{}, "Change": changeJSON{}, "Export": exportJSON{},
 		"CompletionReport": completionJSON{}, "TypeFigures": typeFiguresJSON{}, "ReasonCount": reasonCountJSON{}, "TeamFigures": teamJSON{},
 		"AgenciesReport": agenciesJSON{}, "AgencyFigures": agencyRowJSON{},
+		"Extension": extensionJSON{}, "Delivery": deliveryJSON{},
 		"UpcomingReport": upcomingJSON{}, "UpcomingRelease": upcomingReleaseJSON{}, "MissingCheck": missingJSON{},
 		"Problem": problem{}, "FieldProblem": fieldProblem{},
 		"Address": addressJSON{}, "Person": personJSON{}, "ListedAgencyCheck": listedAgencyCheckJSON{},
@@ -806,6 +867,7 @@ func TestTheSchemasHaveTheFieldsOfTheGoTypes(t *testing.T) {
 		"ResponseRequest": responseBody{}, "PatchAgencyRequest": patchAgencyBody{}, "CreateUserRequest": createUserBody{},
 		"IssueTokenRequest": issueTokenBody{}, "RunEscalationsRequest": runBody{},
 		"AddressInput": addressBody{}, "PersonInput": personBody{},
+		"ExtensionRequest": extensionBody{}, "EmptyRequest": struct{}{},
 	}
 	for name := range c.doc.Components.Schemas {
 		if answers[name] == nil && requests[name] == nil && name != "Health" && name != "Ready" {
@@ -821,8 +883,7 @@ func TestTheSchemasHaveTheFieldsOfTheGoTypes(t *testing.T) {
 		s := ref.Value
 		typ := reflect.TypeOf(v)
 		fields := map[string]bool{}
-		for i := range typ.NumField() {
-			f := typ.Field(i)
+		for _, f := range jsonFields(typ) {
 			tag, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 			fields[tag] = true
 			prop := s.Properties[tag]
@@ -915,4 +976,19 @@ func TestTheDocumentNamesEveryRuleOfTheLadder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// jsonFields lists the fields of a struct type as encoding/json writes them: the fields of an
+// embedded struct without a tag are fields of the outer one.
+func jsonFields(typ reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if f.Anonymous && f.Tag.Get("json") == "" && f.Type.Kind() == reflect.Struct {
+			out = append(out, jsonFields(f.Type)...)
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }

@@ -332,7 +332,13 @@ func notice(c *gin.Context) string {
 		"requested":    "The check was requested: its agency is told by email",
 		"completed":    "The check is completed",
 		"not-required": "The check is marked as not required",
-		"recorded":     "The release is recorded, with both of its checks",
+		// A request the directory gives no mailbox for is not said to be emailed.
+		"requested-not-emailed": "The check was requested, but its agency could not be emailed: phone the agency, and ask an admin to add its contact mailbox",
+		"stood-down":            "The request is stood down: its agency is told it is withdrawn",
+		"time-agreed":           "More time is agreed: the answer is now due on the date the agency proposed",
+		"time-refused":          "More time is refused: the answer is due on the same date",
+		"time-asked":            "Your request for more time was sent to probation",
+		"recorded":              "The release is recorded, with both of its checks",
 	}[c.Query("notice")]
 }
 

@@ -51,6 +51,8 @@ func (s *Server) templateFuncs() template.FuncMap {
 				checks.ActionCreate: "Created", checks.ActionRequest: "Requested", checks.ActionRespond: "Answered",
 				checks.ActionComplete: "Completed", checks.ActionNotRequired: "Marked not required", checks.ActionWithdraw: "Withdrawn",
 				checks.ActionNote: "Note", checks.ActionReleaseChanged: "Release changed",
+				checks.ActionStandDown: "Stood down", checks.ActionAskForTime: "More time asked for",
+				checks.ActionAgreeTime: "More time agreed", checks.ActionRefuseTime: "More time refused",
 			}[a]
 		},
 		"roleName": func(r checks.Role) string {

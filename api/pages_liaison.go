@@ -78,6 +78,8 @@ type checkView struct {
 	Outcome, Summary string
 	Outcomes         []option
 	ReleasedOn       string // see releasedOn
+	// Typed is what was typed into the form asking for more time, when it failed.
+	Typed map[string]string
 }
 
 // checkPage is the page a link in an email opens: for a liaison, the request with the form to
@@ -111,10 +113,14 @@ func (s *Server) agencyCheck(c *gin.Context, id string) (checks.AgencyView, erro
 }
 
 func (s *Server) renderCheck(c *gin.Context, status int, ch checks.AgencyView, errs []formError, outcome, summary string) {
+	s.renderCheckTyped(c, status, ch, errs, outcome, summary, map[string]string{})
+}
+
+func (s *Server) renderCheckTyped(c *gin.Context, status int, ch checks.AgencyView, errs []formError, outcome, summary string, typed map[string]string) {
 	s.render(c, status, "check", pageData{
-		Title: ch.Type.Info().Name + " check for " + ch.CRN, Errors: errs,
+		Title: ch.Type.Info().Name + " check for " + ch.CRN, Errors: errs, Notice: notice(c),
 		Data: checkView{
-			Check: ch, Overdue: ch.Overdue(s.svc.Today()), Outcome: outcome, Summary: summary,
+			Check: ch, Overdue: ch.Overdue(s.svc.Today()), Outcome: outcome, Summary: summary, Typed: typed,
 			ReleasedOn: releasedOn(s.svc.Deadlines(), ch.ReleaseDate),
 			Outcomes: []option{
 				{string(checks.OutcomeInformationHeld), "Information held"},

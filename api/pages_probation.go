@@ -129,6 +129,9 @@ type checkPanel struct {
 	Check                                  checks.Check
 	Overdue                                bool
 	CanRequest, CanComplete, CanNotRequire bool
+	// CanStandDown: a requested check can be stood down; CanDecideTime: the agency's request
+	// for more time waits for a decision.
+	CanStandDown, CanDecideTime bool
 }
 
 func (s *Server) releasePage(c *gin.Context) {
@@ -154,7 +157,9 @@ func (s *Server) renderRelease(c *gin.Context, status int, r checks.Release, err
 			panels = append(panels, checkPanel{Check: ch, Overdue: ch.Overdue(today),
 				CanRequest:    staff && ch.Status == checks.StatusRequired,
 				CanComplete:   staff && ch.Status == checks.StatusResponded,
-				CanNotRequire: staff && ch.Status == checks.StatusRequired})
+				CanNotRequire: staff && ch.Status == checks.StatusRequired,
+				CanStandDown:  staff && ch.Status == checks.StatusRequested,
+				CanDecideTime: staff && ch.Status == checks.StatusRequested && ch.Extension.Pending()})
 		}
 	}
 	if typed == nil {
@@ -183,6 +188,14 @@ func (s *Server) checkForm(action string) gin.HandlerFunc {
 		case "not-required":
 			field, typed = "reason-"+id, c.PostForm("reason")
 			ch, err = s.svc.MarkNotRequired(ctx, u, id, nil, typed)
+		case "stood-down":
+			field, typed = "stand-down-"+id, c.PostForm("reason")
+			ch, err = s.svc.StandDown(ctx, u, id, nil, typed)
+		case "time-agreed":
+			ch, err = s.svc.AgreeTime(ctx, u, id, nil)
+		case "time-refused":
+			field, typed = "refuse-"+id, c.PostForm("reason")
+			ch, err = s.svc.RefuseTime(ctx, u, id, nil, typed)
 		}
 		switch checks.ErrorCode(err) {
 		case checks.EINVALID, checks.ECONFLICT:
@@ -196,7 +209,11 @@ func (s *Server) checkForm(action string) gin.HandlerFunc {
 				s.failPage(c, rerr)
 				return
 			}
-			plain := map[string]string{"note": "Enter what the answer changes", "reason": "Enter why the check is not required"}
+			reason := "Enter why the check is not required"
+			if action == "stood-down" {
+				reason = "Enter why the request is no longer needed"
+			}
+			plain := map[string]string{"note": "Enter what the answer changes", "reason": reason}
 			if action == "requested" {
 				plain = nil // a request's note is optional: its only errors are what the API says
 			}
@@ -208,6 +225,10 @@ func (s *Server) checkForm(action string) gin.HandlerFunc {
 			}
 			if checks.ErrorCode(err) == checks.ECONFLICT {
 				errs = []formError{{"check-" + id, fmt.Sprintf("This check is now %s: reload the page to see what changed", strings.ReplaceAll(string(current.Status), "_", " "))}}
+				if current.Status == checks.StatusRequested {
+					// The status is as it was: the service said what else stands in the way.
+					errs[0].Text = conflictText(err)
+				}
 			}
 			status := http.StatusUnprocessableEntity
 			if checks.ErrorCode(err) == checks.ECONFLICT {
@@ -220,7 +241,12 @@ func (s *Server) checkForm(action string) gin.HandlerFunc {
 			s.failPage(c, err)
 			return
 		}
-		c.Redirect(http.StatusSeeOther, "/releases/"+ch.ReleaseID+"?notice="+action+"#check-"+ch.ID)
+		// A local: action is the handler's, shared by every request it serves.
+		done := action
+		if action == "requested" && ch.Undeliverable != "" {
+			done = "requested-not-emailed"
+		}
+		c.Redirect(http.StatusSeeOther, "/releases/"+ch.ReleaseID+"?notice="+done+"#check-"+ch.ID)
 	}
 }
 

@@ -22,6 +22,7 @@ type typeFiguresJSON struct {
 	Required               int               `json:"required"`
 	NotRequired            int               `json:"not_required"`
 	NotRequiredReasons     []reasonCountJSON `json:"not_required_reasons"`
+	Declined               int               `json:"declined"`
 	RequestedBeforeRelease int               `json:"requested_before_release"`
 	RespondedBeforeRelease int               `json:"responded_before_release"`
 	CompletedBeforeRelease int               `json:"completed_before_release"`
@@ -54,6 +55,7 @@ type agencyRowJSON struct {
 	Kind            string     `json:"kind"`
 	Requests        int        `json:"requests"`
 	Answered        int        `json:"answered"`
+	Declined        int        `json:"declined"`
 	MedianDays      *float64   `json:"median_working_days"`
 	P90Days         *float64   `json:"p90_working_days"`
 	Overdue         int        `json:"overdue"`
@@ -102,7 +104,7 @@ func typeFigures(in []checks.TypeFigures) []typeFiguresJSON {
 		for _, r := range f.NotRequiredReasons {
 			reasons = append(reasons, reasonCountJSON(r))
 		}
-		out = append(out, typeFiguresJSON{string(f.Type), f.Required, f.NotRequired, reasons,
+		out = append(out, typeFiguresJSON{string(f.Type), f.Required, f.NotRequired, reasons, f.Declined,
 			f.RequestedBeforeRelease, f.RespondedBeforeRelease, f.CompletedBeforeRelease,
 			f.RequestedPct, f.RespondedPct, f.CompletedPct})
 	}
@@ -130,10 +132,11 @@ func (s *Server) completionReport(c *gin.Context) {
 				reasons = append(reasons, fmt.Sprintf("%s (%d)", r.Reason, r.Count))
 			}
 			write(w, team, f.Type, f.Required, f.NotRequired, f.RequestedBeforeRelease, f.RequestedPct,
-				f.RespondedBeforeRelease, f.RespondedPct, f.CompletedBeforeRelease, f.CompletedPct, strings.Join(reasons, "; "))
+				f.RespondedBeforeRelease, f.RespondedPct, f.CompletedBeforeRelease, f.CompletedPct, strings.Join(reasons, "; "), f.Declined)
 		}
+		// declined comes last, so that a spreadsheet reading the columns by position still works.
 		write(w, "team", "type", "required", "not_required", "requested_before_release", "requested_pct",
-			"responded_before_release", "responded_pct", "completed_before_release", "completed_pct", "not_required_reasons")
+			"responded_before_release", "responded_pct", "completed_before_release", "completed_pct", "not_required_reasons", "declined")
 		for _, f := range out.Types {
 			row("all", f)
 		}
@@ -153,14 +156,14 @@ func (s *Server) agenciesReport(c *gin.Context) {
 	}
 	out := agenciesJSON{From: rep.From, To: rep.To, Team: rep.Team, Agencies: []agencyRowJSON{}}
 	for _, a := range rep.Agencies {
-		out.Agencies = append(out.Agencies, agencyRowJSON{a.Agency, a.Name, string(a.Kind), a.Requests, a.Answered,
+		out.Agencies = append(out.Agencies, agencyRowJSON{a.Agency, a.Name, string(a.Kind), a.Requests, a.Answered, a.Declined,
 			a.MedianDays, a.P90Days, a.Overdue, optionalTime(a.OldestOpen), a.OldestOpenCheck})
 	}
 	s.report(c, "agencies", out, func(w *csv.Writer) {
 		write(w, "agency", "name", "kind", "requests", "answered", "median_working_days", "p90_working_days",
-			"overdue", "oldest_open_requested_at", "oldest_open_check_id")
+			"overdue", "oldest_open_requested_at", "oldest_open_check_id", "declined")
 		for _, a := range out.Agencies {
-			write(w, a.Agency, a.Name, a.Kind, a.Requests, a.Answered, a.MedianDays, a.P90Days, a.Overdue, a.OldestOpen, a.OldestOpenCheck)
+			write(w, a.Agency, a.Name, a.Kind, a.Requests, a.Answered, a.MedianDays, a.P90Days, a.Overdue, a.OldestOpen, a.OldestOpenCheck, a.Declined)
 		}
 	})
 }

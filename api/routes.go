@@ -27,6 +27,10 @@ func (s *Server) routes(r *gin.Engine) {
 	v1.POST("/checks/:id/complete", checkAction(s, bodyRequired, s.completeCheck))
 	v1.POST("/checks/:id/not-required", checkAction(s, bodyRequired, s.markNotRequired))
 	v1.POST("/checks/:id/notes", checkAction(s, bodyRequired, s.addNote))
+	v1.POST("/checks/:id/stand-down", checkAction(s, bodyRequired, s.standDown))
+	v1.POST("/checks/:id/extension", checkAction(s, bodyRequired, s.askForTime))
+	v1.POST("/checks/:id/extension/agree", checkAction(s, bodyOptional, s.agreeTime))
+	v1.POST("/checks/:id/extension/refuse", checkAction(s, bodyOptional, s.refuseTime))
 
 	v1.GET("/agencies", s.listAgencies)
 	v1.GET("/agencies/:code", s.getAgency)
@@ -73,5 +77,9 @@ func (s *Server) routes(r *gin.Engine) {
 	forms.POST("/checks/:id/request", s.checkForm("requested"))
 	forms.POST("/checks/:id/complete", s.checkForm("completed"))
 	forms.POST("/checks/:id/not-required", s.checkForm("not-required"))
+	forms.POST("/checks/:id/stand-down", s.checkForm("stood-down"))
+	forms.POST("/checks/:id/extension/agree", s.checkForm("time-agreed"))
+	forms.POST("/checks/:id/extension/refuse", s.checkForm("time-refused"))
+	forms.POST("/checks/:id/extension", s.extensionForm)
 	forms.POST("/releases/new", s.newReleaseForm)
 }

@@ -44,6 +44,8 @@ type AgencyView struct {
 	People      []Person
 	COM         Contact
 	RequestNote string
+	// Extension is the agency's latest request for more time and probation's decision.
+	Extension *Extension
 	// Notes are the notes the agency's own liaisons added (e.g. asking for more time).
 	Notes []AgencyNote
 }
@@ -88,21 +90,32 @@ func (s *Service) ForAgency(ctx context.Context, actor User, c Check) (AgencyVie
 		return AgencyView{}, ErrNotFound
 	}
 	v := c.Listed()
-	r, err := s.store.Release(ctx, c.ReleaseID)
-	if err != nil {
-		return AgencyView{}, err
-	}
 	v.Detailed = true
-	v.NOMSNumber, v.Address, v.People = r.NOMSNumber, r.Address, slices.Clone(r.People)
-	v.COM.Team = r.Team
-	com, err := s.store.User(ctx, r.COMID)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		// Users are deactivated, never deleted: a missing one leaves only the team to call.
-	case err != nil:
-		return AgencyView{}, err
-	default:
-		v.COM.Name, v.COM.Email, v.COM.Phone = com.Name, com.Email, com.Phone
+	if c.Extension != nil {
+		e := *c.Extension
+		e.DecidedBy = "" // probation's actors are not the agency's business
+		v.Extension = &e
+	}
+	// A check that has left the agency (withdrawn, or superseded after an address move) is
+	// shown as it was then (visibleTo froze the listed fields): nothing is read from the
+	// release now, whose address, people, team or COM may since have changed, or moved to
+	// another agency's area.
+	if c.Frozen == nil {
+		r, err := s.store.Release(ctx, c.ReleaseID)
+		if err != nil {
+			return AgencyView{}, err
+		}
+		v.NOMSNumber, v.Address, v.People = r.NOMSNumber, r.Address, slices.Clone(r.People)
+		v.COM.Team = r.Team
+		com, err := s.store.User(ctx, r.COMID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			// Users are deactivated, never deleted: a missing one leaves only the team to call.
+		case err != nil:
+			return AgencyView{}, err
+		default:
+			v.COM.Name, v.COM.Email, v.COM.Phone = com.Name, com.Email, com.Phone
+		}
 	}
 	for _, h := range c.History {
 		switch {

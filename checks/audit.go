@@ -95,6 +95,18 @@ func checkChanges(before, after Check) []Change {
 	d.add("com_id", before.COMID, after.COMID)
 	d.add("superseded_by", before.SupersededBy, after.SupersededBy)
 	d.add("withdrawn_reason", noteLength(before.WithdrawnReason), noteLength(after.WithdrawnReason))
+	d.add("withdrawn_because", string(before.WithdrawnBecause), string(after.WithdrawnBecause))
+	d.add("undeliverable", before.Undeliverable, after.Undeliverable)
+	if after.Extension != nil && (before.Extension == nil || *before.Extension != *after.Extension) {
+		var was Extension
+		if before.Extension != nil && before.Extension.RequestedAt.Equal(after.Extension.RequestedAt) {
+			was = *before.Extension
+		}
+		d.add("extension.proposed_date", was.ProposedDate, after.Extension.ProposedDate)
+		d.add("extension.note", noteLength(was.Note), noteLength(after.Extension.Note))
+		d.add("extension.decision", string(was.Decision), string(after.Extension.Decision))
+		d.add("extension.reason", noteLength(was.Reason), noteLength(after.Extension.Reason))
+	}
 	d.add("not_required_reason", noteLength(before.NotRequiredReason), noteLength(after.NotRequiredReason))
 	d.add("completed_at", before.CompletedAt, after.CompletedAt)
 	d.add("completion_note", noteLength(before.CompletionNote), noteLength(after.CompletionNote))

@@ -306,6 +306,22 @@ type Check struct {
 	// Escalations records, per rule of the escalation ladder, when it fired and to whom.
 	Escalations map[string]Escalation
 
+	// WithdrawnBecause says which of the service's rules withdrew the check, and WithdrawnAt
+	// when: the ladder tells the agency of a withdrawn request from these, without the reason.
+	WithdrawnBecause WithdrawnBecause
+	WithdrawnAt      time.Time
+	// Frozen is what the agency's liaison sees of a check that left the agency (withdrawn, or
+	// superseded by another agency's check): the release as it was then. Nil while the check
+	// is the agency's.
+	Frozen *AgencyCopy
+	// Extension is the agency's latest request for more time, and probation's decision on it.
+	Extension *Extension
+	// Undeliverable says why the request could not be emailed to the agency when it was made
+	// (e.g. no contact mailbox in the directory); "" when it could.
+	Undeliverable string
+	// forAgency marks the check as a liaison sees it (see visibleTo).
+	forAgency bool
+
 	// Copied from the release, so that lists and scope need no join.
 	CRN         string
 	FullName    string

@@ -454,7 +454,7 @@ func (s *Service) newCheck(r Release, slot Slot, actor User, now time.Time) Chec
 	entry.To = StatusRequired
 	c.History = []HistoryEntry{entry}
 	if r.Status == ReleaseCancelled {
-		c.Status, c.WithdrawnReason = StatusWithdrawn, cancelReason(r)
+		withdrawn(c, &c, WithdrawnReleaseCancelled, cancelReason(r), now)
 		entry = actorEntry(actor, now, ActionWithdraw)
 		entry.From, entry.To, entry.Note = StatusRequired, StatusWithdrawn, c.WithdrawnReason
 		c.History = append(c.History, entry)
@@ -488,20 +488,29 @@ func (s *Service) reconcile(c Check, r Release, slot Slot, currentID string, act
 		notes = append(notes, "COM reassigned")
 	}
 	action := ActionReleaseChanged
-	withdraw := func(reason string) {
-		next.Status, next.WithdrawnReason, action = StatusWithdrawn, reason, ActionWithdraw
+	withdraw := func(because WithdrawnBecause, reason string) {
+		withdrawn(c, &next, because, reason, now)
+		action = ActionWithdraw
 	}
 	switch {
 	case slot.Superseded:
 		next.SupersededBy = currentID
-		if c.Status.Open() {
-			withdraw(fmt.Sprintf("the release address moved: %s now goes to agency %s", c.Type, r.Agency(slot.Type)))
-		} else if c.SupersededBy == "" {
+		// Only a check not yet answered is withdrawn: an answer is about the person, not the
+		// address, so it stays and the COM can still complete it beside the new agency's check.
+		switch {
+		case c.Status == StatusRequired || c.Status == StatusRequested:
+			withdraw(WithdrawnAddressMoved, fmt.Sprintf("the release address moved: %s now goes to agency %s", c.Type, r.Agency(slot.Type)))
+		case r.Status == ReleaseCancelled && c.Status.Open():
+			withdraw(WithdrawnReleaseCancelled, cancelReason(r))
+		case c.SupersededBy == "":
 			notes = append(notes, "superseded: the release address moved to agency "+r.Agency(slot.Type))
+			// The check has left the agency all the same: it sees its answer, not where the
+			// person went or what happens to the release next.
+			freeze(c, &next)
 		}
 	case r.Status == ReleaseCancelled:
 		if c.Status.Open() {
-			withdraw(cancelReason(r))
+			withdraw(WithdrawnReleaseCancelled, cancelReason(r))
 		}
 	case c.Status.Open():
 		// Dates recomputed from the release never land in the past: see RequestByAsOf and
@@ -509,6 +518,9 @@ func (s *Service) reconcile(c Check, r Release, slot Slot, currentID string, act
 		next.RequestBy = s.deadlines.RequestByAsOf(r.ReleaseDate, DateOf(now), c.RequestBy)
 		if c.Status == StatusRequested {
 			next.DueDate, next.Urgent = s.deadlines.RedueAfterChange(c.RequestedAt, r.ReleaseDate, c.DueDate, now)
+			if due := s.deadlines.agreedDue(c, next.DueDate, r.ReleaseDate); due != next.DueDate {
+				next.DueDate, next.Urgent = due, s.deadlines.Urgent(due, r.ReleaseDate)
+			}
 		}
 		note("request by", c.RequestBy, next.RequestBy)
 		if c.DueDate != next.DueDate {
@@ -546,7 +558,7 @@ func orNone(s string) string {
 
 // sameState reports whether the fields a sync may change are equal.
 func sameState(a, b Check) bool {
-	return a.Status == b.Status && a.SupersededBy == b.SupersededBy && a.WithdrawnReason == b.WithdrawnReason &&
+	return a.Status == b.Status && a.SupersededBy == b.SupersededBy && a.WithdrawnReason == b.WithdrawnReason && (a.Frozen == nil) == (b.Frozen == nil) &&
 		a.RequestBy == b.RequestBy && a.DueDate == b.DueDate && a.Urgent == b.Urgent && a.CRN == b.CRN && a.FullName == b.FullName &&
 		a.DateOfBirth == b.DateOfBirth && a.ReleaseDate == b.ReleaseDate && a.Team == b.Team && a.COMID == b.COMID
 }

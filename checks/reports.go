@@ -27,6 +27,10 @@ type TypeFigures struct {
 	// NotRequired counts the checks marked not required, apart, with each reason's count.
 	NotRequired        int
 	NotRequiredReasons []ReasonCount
+	// Declined counts the required checks the agency declined to answer. They stay in
+	// Required but are never counted as answered or completed, even once the COM has
+	// completed them: the information was not given, so the check was not done.
+	Declined int
 	// Requested, Responded and Completed count the required checks requested, answered and
 	// completed before the start of the release day (London); each Pct is its share of
 	// Required, to one decimal place, or nil when nothing was required.
@@ -159,6 +163,10 @@ func (t *tally) add(c Check) {
 	if before(c.RequestedAt) {
 		f.RequestedBeforeRelease++
 	}
+	if c.Declined() {
+		f.Declined++
+		return
+	}
 	if c.Response != nil && before(c.Response.RespondedAt) {
 		f.RespondedBeforeRelease++
 	}
@@ -203,11 +211,14 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // AgencyFiguresRow is one agency's line in the agency report.
 type AgencyFiguresRow struct {
-	Agency     string
-	Name       string
-	Kind       AgencyKind
-	Requests   int // checks requested of it in the period
-	Answered   int // of those, answered
+	Agency   string
+	Name     string
+	Kind     AgencyKind
+	Requests int // checks requested of it in the period
+	Answered int // of those, answered (a refusal is not an answer)
+	// Declined counts the requests of the period it declined to answer, apart from Answered;
+	// the response times are those of the answers only.
+	Declined   int
 	MedianDays *float64
 	P90Days    *float64
 	// Overdue counts its requests unanswered after their due date, today, whenever made.
@@ -248,7 +259,10 @@ func (s *Service) AgencyFigures(ctx context.Context, actor User, in ReportScope)
 	err = s.store.ReportChecks(ctx, asked, func(c Check) error {
 		r := row(c.Agency)
 		r.Requests++
-		if c.Response != nil {
+		switch {
+		case c.Declined():
+			r.Declined++
+		case c.Response != nil:
 			r.Answered++
 			days[c.Agency] = append(days[c.Agency], s.deadlines.Calendar.WorkdaysBetween(DateOf(c.RequestedAt), DateOf(c.Response.RespondedAt)))
 		}
@@ -391,3 +405,8 @@ func (s *Service) Upcoming(ctx context.Context, actor User, within int, team str
 	})
 	return rep, nil
 }
+
+// Declined reports whether the agency declined to answer the check. A declined check stays
+// responded, so that the COM must act on it (chase the agency, escalate, or record what the
+// refusal means), and reports count it apart: never answered, never completed.
+func (c Check) Declined() bool { return c.Response != nil && c.Response.Outcome == OutcomeDeclined }

@@ -284,3 +284,56 @@ func TestUpcomingListsReleasesSoonWithWhatTheyMiss(t *testing.T) {
 	_, err = f.svc.Upcoming(ctx, f.admin, 0, "")
 	wantCode(t, err, checks.EINVALID)
 }
+
+func TestADeclinedAnswerIsCountedApartNeverAsAnsweredOrCompleted(t *testing.T) {
+	tests := []struct {
+		name     string
+		outcome  string
+		complete bool
+		// want: completion figures of the DA check, and the Met's row
+		responded, completed, declined int
+		answered, agencyDeclined       int
+	}{
+		{"information held counts as answered", "information_held", true, 1, 1, 0, 1, 0},
+		{"declined is counted apart", "declined", false, 0, 0, 1, 0, 1},
+		{"declined and completed by the COM is still not done", "declined", true, 0, 0, 1, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			c := f.walk(t, checkOf(t, f.release(t), checks.TypeDomesticAbuse), checks.ActionRequest)
+			c, err := f.svc.RespondToCheck(ctx, f.police, c.ID, nil, checks.ResponseInput{Outcome: tt.outcome, Summary: "Not without a court order."})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Status != checks.StatusResponded {
+				t.Errorf("a %s answer leaves the check %s, want responded: the COM must act on it", tt.outcome, c.Status)
+			}
+			if tt.complete {
+				f.walk(t, c, checks.ActionComplete)
+			}
+			rep, err := f.svc.Completion(ctx, f.admin, checks.ReportScope{From: "2027-02-01", To: "2027-02-28"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			da := rep.Types[0]
+			if da.Required != 1 || da.RequestedBeforeRelease != 1 || da.RespondedBeforeRelease != tt.responded || da.CompletedBeforeRelease != tt.completed || da.Declined != tt.declined {
+				t.Errorf("DA figures: required %d, requested %d, responded %d, completed %d, declined %d; want 1, 1, %d, %d, %d",
+					da.Required, da.RequestedBeforeRelease, da.RespondedBeforeRelease, da.CompletedBeforeRelease, da.Declined, tt.responded, tt.completed, tt.declined)
+			}
+			agencies, err := f.svc.AgencyFigures(ctx, f.admin, checks.ReportScope{From: "2026-11-01", To: "2026-11-30"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, row := range agencies.Agencies {
+				if row.Agency != "E23000001" {
+					continue
+				}
+				if row.Requests != 1 || row.Answered != tt.answered || row.Declined != tt.agencyDeclined || (row.MedianDays == nil) != (tt.answered == 0) {
+					t.Errorf("the Met's row: %d requests, %d answered, %d declined, median %v; want 1, %d, %d", row.Requests, row.Answered, row.Declined, showPct(row.MedianDays), tt.answered, tt.agencyDeclined)
+				}
+			}
+		})
+	}
+}

@@ -29,10 +29,20 @@ const probationName = "Probation"
 
 // visibleTo returns c as u may see it. A liaison gets the check, its history and the release
 // fields needed to run it (CRN, name, date of birth, release date), but not probation's own
-// notes, the team, who in probation acted, or the escalations sent inside probation.
+// notes, the team, who in probation acted, or the escalations sent inside probation. Once the
+// check has left the agency (withdrawn or superseded), the liaison sees it as it was then,
+// and never why it was withdrawn nor which agency replaced it.
 func (c Check) visibleTo(u User) Check {
 	if u.Role != RoleLiaison {
 		return c
+	}
+	c = c.asFrozen()
+	c.forAgency = true
+	c.WithdrawnReason, c.WithdrawnBecause, c.SupersededBy = "", "", ""
+	if c.Extension != nil {
+		e := *c.Extension
+		e.DecidedBy = ""
+		c.Extension = &e
 	}
 	c.Team = ""
 	c.COMID = ""
@@ -46,7 +56,8 @@ func (c Check) visibleTo(u User) Check {
 		if h.Role != RoleLiaison {
 			h.ActorID, h.ActorName = "", probationName
 		}
-		if h.Action == ActionComplete || h.Action == ActionNotRequired || h.Action == ActionReleaseChanged {
+		switch h.Action {
+		case ActionComplete, ActionNotRequired, ActionReleaseChanged, ActionWithdraw, ActionStandDown:
 			h.Note = ""
 		}
 		history = append(history, h)

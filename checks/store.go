@@ -134,8 +134,10 @@ type CheckQuery struct {
 	// Overdue, when set, keeps only checks that are (or are not) overdue on Today.
 	Overdue *bool
 	Today   Date
-	Limit   int
-	Cursor  string
+	// Undeliverable keeps only checks whose request could not be emailed to their agency.
+	Undeliverable bool
+	Limit         int
+	Cursor        string
 }
 
 // ReleaseQuery selects releases for a list.

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,10 +11,13 @@ import (
 
 // CheckFilter selects checks for a list, as the caller gave the values.
 type CheckFilter struct {
-	Status        string
-	Type          string
-	Agency        string
-	Overdue       string // "true", "false" or empty
+	Status  string
+	Type    string
+	Agency  string
+	Overdue string // "true", "false" or empty
+	// Undeliverable "true" keeps only checks whose request could not be emailed to their
+	// agency, for the admins who keep the agency directory.
+	Undeliverable string
 	ReleaseFrom   string // default: RecentDays ago
 	ReleaseBefore string
 	Limit         int
@@ -84,6 +88,18 @@ func (s *Service) Checks(ctx context.Context, actor User, in CheckFilter) (Page[
 	default:
 		f.add("overdue", "must be true or false")
 	}
+	switch in.Undeliverable {
+	case "", "false":
+	case "true":
+		// The requests still waiting for an answer, unless another status is asked for: an
+		// answered request reached its agency somehow.
+		q.Undeliverable = true
+		if q.Status == "" {
+			q.Status = StatusRequested
+		}
+	default:
+		f.add("undeliverable", "must be true or false")
+	}
 	q.ReleaseFrom = optionalDate(&f, "release_from", in.ReleaseFrom)
 	if in.ReleaseFrom == "" {
 		q.ReleaseFrom = q.Today.AddDays(-RecentDays)
@@ -118,17 +134,40 @@ func joinValues[T ~string](values []T) string {
 }
 
 // RequestCheck records that the check was sent to its agency, and sets the day the answer
-// is due. The note, if any, goes into the check's history.
+// is due. The note, if any, goes into the check's history. When the agency directory gives
+// the agency no contact mailbox, the check is requested all the same (the COM can phone the
+// agency) and says why it could not be emailed, so that nobody believes it was.
 func (s *Service) RequestCheck(ctx context.Context, actor User, id string, ifMatch *int64, note string) (Check, error) {
 	var f fields
 	note = text(&f, "note", note, false, MaxNote)
 	if err := f.err(); err != nil {
 		return Check{}, err
 	}
-	return s.transition(ctx, actor, id, ifMatch, ActionRequest, note, func(c *Check, now time.Time) {
+	return s.change(ctx, actor, id, ifMatch, ActionRequest, func(c *Check, now time.Time) (string, error) {
 		c.RequestedAt, c.RequestedBy = now, actor.ID
 		c.DueDate, c.Urgent = s.deadlines.ResponseDeadline(now, c.ReleaseDate)
+		why, err := s.undeliverable(ctx, c.Agency)
+		c.Undeliverable = why
+		return note, err
 	})
+}
+
+// NoContactMailbox is why a request to an agency without a contact mailbox in the directory
+// cannot be emailed.
+const NoContactMailbox = "the agency has no contact mailbox in the directory"
+
+// undeliverable says why a request to agency cannot be emailed, or "" when it can.
+func (s *Service) undeliverable(ctx context.Context, agency string) (string, error) {
+	a, err := s.store.Agency(ctx, agency)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "the agency is not in the directory", nil
+	case err != nil:
+		return "", err
+	case a.ContactEmail == "":
+		return NoContactMailbox, nil
+	}
+	return "", nil
 }
 
 // RespondToCheck records an agency's answer. Only a liaison of the check's agency may.
@@ -194,6 +233,15 @@ func (s *Service) AddNote(ctx context.Context, actor User, id string, ifMatch *i
 // from the new state, so the loser gets the answer that state deserves (409); if the caller
 // named a version, the loser gets 412.
 func (s *Service) transition(ctx context.Context, actor User, id string, ifMatch *int64, action Action, note string, apply func(*Check, time.Time)) (Check, error) {
+	return s.change(ctx, actor, id, ifMatch, action, func(c *Check, now time.Time) (string, error) {
+		apply(c, now)
+		return note, nil
+	})
+}
+
+// change is transition for a change that depends on the check's current state: apply may
+// refuse it (its error is answered as it is), and returns the history entry's note.
+func (s *Service) change(ctx context.Context, actor User, id string, ifMatch *int64, action Action, apply func(*Check, time.Time) (string, error)) (Check, error) {
 	for range retries {
 		c, err := s.visibleCheck(ctx, actor, id)
 		if err != nil {
@@ -208,12 +256,15 @@ func (s *Service) transition(ctx context.Context, actor User, id string, ifMatch
 		to, ok := action.next(c.Status)
 		if !ok {
 			return Check{}, &Error{Code: ECONFLICT, Status: c.Status,
-				Message: fmt.Sprintf("cannot %s a check that is %s", strings.ReplaceAll(string(action), "_", "-"), c.Status)}
+				Message: fmt.Sprintf("cannot %s a check that is %s", action.verb(), c.Status)}
 		}
 		now := s.now()
 		next := c
 		next.Status = to
-		apply(&next, now)
+		note, err := apply(&next, now)
+		if err != nil {
+			return Check{}, err
+		}
 		entry := actorEntry(actor, now, action)
 		entry.From, entry.To, entry.Note = c.Status, to, note
 		changes := checkChanges(c, next)
@@ -246,6 +297,26 @@ func forbidden(actor User, action Action) error {
 		ActionComplete:    "only the COM's team can complete a check",
 		ActionNotRequired: "only the COM's team can mark a check not required",
 		ActionNote:        "admins cannot add notes to checks",
+		ActionStandDown:   "only the COM's team can stand down a request",
+		ActionAskForTime:  "only a liaison of the check's agency can ask for more time",
+		ActionAgreeTime:   "only the COM's team can agree to more time",
+		ActionRefuseTime:  "only the COM's team can refuse more time",
 	}[action]
 	return &Error{Code: EFORBIDDEN, Message: fmt.Sprintf("a %s cannot do this: %s", actor.Role, who)}
+}
+
+// verb is the action as the refusal of a transition says it: "cannot stand down a check
+// that is required".
+func (a Action) verb() string {
+	switch a {
+	case ActionStandDown:
+		return "stand down"
+	case ActionAskForTime:
+		return "ask for more time on"
+	case ActionAgreeTime:
+		return "agree more time on"
+	case ActionRefuseTime:
+		return "refuse more time on"
+	}
+	return strings.ReplaceAll(string(a), "_", "-")
 }

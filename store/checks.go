@@ -18,18 +18,26 @@ type checkDoc struct {
 	Agency    string `bson:"agency"`
 	Status    string `bson:"status"`
 
-	RequestBy         string       `bson:"request_by"`
-	RequestedAt       *time.Time   `bson:"requested_at,omitempty"`
-	RequestedBy       string       `bson:"requested_by,omitempty"`
-	DueDate           string       `bson:"due_date,omitempty"`
-	Urgent            bool         `bson:"urgent,omitempty"`
-	Response          *responseDoc `bson:"response,omitempty"`
-	CompletedAt       *time.Time   `bson:"completed_at,omitempty"`
-	CompletedBy       string       `bson:"completed_by,omitempty"`
-	CompletionNote    string       `bson:"completion_note,omitempty"`
-	NotRequiredReason string       `bson:"not_required_reason,omitempty"`
-	WithdrawnReason   string       `bson:"withdrawn_reason,omitempty"`
-	SupersededBy      string       `bson:"superseded_by,omitempty"`
+	RequestBy         string        `bson:"request_by"`
+	RequestedAt       *time.Time    `bson:"requested_at,omitempty"`
+	RequestedBy       string        `bson:"requested_by,omitempty"`
+	DueDate           string        `bson:"due_date,omitempty"`
+	Urgent            bool          `bson:"urgent,omitempty"`
+	Response          *responseDoc  `bson:"response,omitempty"`
+	CompletedAt       *time.Time    `bson:"completed_at,omitempty"`
+	CompletedBy       string        `bson:"completed_by,omitempty"`
+	CompletionNote    string        `bson:"completion_note,omitempty"`
+	NotRequiredReason string        `bson:"not_required_reason,omitempty"`
+	WithdrawnReason   string        `bson:"withdrawn_reason,omitempty"`
+	SupersededBy      string        `bson:"superseded_by,omitempty"`
+	WithdrawnBecause  string        `bson:"withdrawn_because,omitempty"`
+	WithdrawnAt       *time.Time    `bson:"withdrawn_at,omitempty"`
+	Frozen            *frozenDoc    `bson:"frozen,omitempty"`
+	Extension         *extensionDoc `bson:"extension,omitempty"`
+	// Undeliverable is a flag of its own, beside the reason, so that the list of checks that
+	// could not be emailed is an equality filter.
+	Undeliverable       bool   `bson:"undeliverable,omitempty"`
+	UndeliverableReason string `bson:"undeliverable_reason,omitempty"`
 
 	History      []historyDoc             `bson:"history"`
 	AuditPending []auditDoc               `bson:"audit_pending,omitempty"`
@@ -53,6 +61,60 @@ type responseDoc struct {
 	RespondedAt     time.Time `bson:"responded_at"`
 	RespondedBy     string    `bson:"responded_by"`
 	RespondedByName string    `bson:"responded_by_name"`
+}
+
+// frozenDoc is checks.AgencyCopy: what a liaison sees of a check that left its agency.
+type frozenDoc struct {
+	CRN         string `bson:"crn"`
+	FullName    string `bson:"full_name"`
+	DateOfBirth string `bson:"date_of_birth"`
+	ReleaseDate string `bson:"release_date"`
+	DueDate     string `bson:"due_date,omitempty"`
+	History     int    `bson:"history"`
+}
+
+type extensionDoc struct {
+	ProposedDate    string     `bson:"proposed_date"`
+	Note            string     `bson:"note"`
+	RequestedAt     time.Time  `bson:"requested_at"`
+	RequestedBy     string     `bson:"requested_by"`
+	RequestedByName string     `bson:"requested_by_name"`
+	Decision        string     `bson:"decision,omitempty"`
+	DecidedAt       *time.Time `bson:"decided_at,omitempty"`
+	DecidedBy       string     `bson:"decided_by,omitempty"`
+	Reason          string     `bson:"reason,omitempty"`
+}
+
+func toFrozenDoc(f *checks.AgencyCopy) *frozenDoc {
+	if f == nil {
+		return nil
+	}
+	return &frozenDoc{f.CRN, f.FullName, f.DateOfBirth.String(), f.ReleaseDate.String(), f.DueDate.String(), f.History}
+}
+
+func (d *frozenDoc) toAgencyCopy() *checks.AgencyCopy {
+	if d == nil {
+		return nil
+	}
+	return &checks.AgencyCopy{CRN: d.CRN, FullName: d.FullName, DateOfBirth: parseStoredDate(d.DateOfBirth),
+		ReleaseDate: parseStoredDate(d.ReleaseDate), DueDate: parseStoredDate(d.DueDate), History: d.History}
+}
+
+func toExtensionDoc(e *checks.Extension) *extensionDoc {
+	if e == nil {
+		return nil
+	}
+	return &extensionDoc{e.ProposedDate.String(), e.Note, e.RequestedAt, e.RequestedBy, e.RequestedByName,
+		string(e.Decision), timePtr(e.DecidedAt), e.DecidedBy, e.Reason}
+}
+
+func (d *extensionDoc) toExtension() *checks.Extension {
+	if d == nil {
+		return nil
+	}
+	return &checks.Extension{ProposedDate: parseStoredDate(d.ProposedDate), Note: d.Note, RequestedAt: d.RequestedAt.UTC(),
+		RequestedBy: d.RequestedBy, RequestedByName: d.RequestedByName, Decision: checks.Decision(d.Decision),
+		DecidedAt: timeVal(d.DecidedAt), DecidedBy: d.DecidedBy, Reason: d.Reason}
 }
 
 type historyDoc struct {
@@ -120,6 +182,9 @@ func toCheckDoc(c checks.Check) checkDoc {
 		DueDate: c.DueDate.String(), Urgent: c.Urgent, CompletedAt: timePtr(c.CompletedAt), CompletedBy: c.CompletedBy,
 		CompletionNote: c.CompletionNote, NotRequiredReason: c.NotRequiredReason,
 		WithdrawnReason: c.WithdrawnReason, SupersededBy: c.SupersededBy,
+		WithdrawnBecause: string(c.WithdrawnBecause), WithdrawnAt: timePtr(c.WithdrawnAt),
+		Frozen: toFrozenDoc(c.Frozen), Extension: toExtensionDoc(c.Extension),
+		Undeliverable: c.Undeliverable != "", UndeliverableReason: c.Undeliverable,
 		History: []historyDoc{}, Escalations: map[string]escalationDoc{}, Version: c.Version,
 		CRN: c.CRN, FullName: c.FullName, DateOfBirth: c.DateOfBirth.String(),
 		ReleaseDate: c.ReleaseDate.String(), Team: c.Team, COMID: c.COMID,
@@ -143,6 +208,8 @@ func (d checkDoc) toCheck() checks.Check {
 		DueDate: parseStoredDate(d.DueDate), Urgent: d.Urgent, CompletedAt: timeVal(d.CompletedAt), CompletedBy: d.CompletedBy,
 		CompletionNote: d.CompletionNote, NotRequiredReason: d.NotRequiredReason,
 		WithdrawnReason: d.WithdrawnReason, SupersededBy: d.SupersededBy,
+		WithdrawnBecause: checks.WithdrawnBecause(d.WithdrawnBecause), WithdrawnAt: timeVal(d.WithdrawnAt),
+		Frozen: d.Frozen.toAgencyCopy(), Extension: d.Extension.toExtension(), Undeliverable: d.UndeliverableReason,
 		Version: d.Version,
 		CRN:     d.CRN, FullName: d.FullName, DateOfBirth: parseStoredDate(d.DateOfBirth),
 		ReleaseDate: parseStoredDate(d.ReleaseDate), Team: d.Team, COMID: d.COMID,
@@ -193,6 +260,8 @@ func (s *Store) UpdateCheck(ctx context.Context, c checks.Check, entry *checks.H
 		"completed_by": d.CompletedBy, "completion_note": d.CompletionNote,
 		"not_required_reason": d.NotRequiredReason, "withdrawn_reason": d.WithdrawnReason,
 		"superseded_by": d.SupersededBy, "requested_by": d.RequestedBy,
+		"withdrawn_because": d.WithdrawnBecause,
+		"undeliverable":     d.Undeliverable, "undeliverable_reason": d.UndeliverableReason,
 		"crn": d.CRN, "full_name": d.FullName, "date_of_birth": d.DateOfBirth,
 		"release_date": d.ReleaseDate, "team": d.Team, "com_id": d.COMID, "updated_at": now,
 	}
@@ -205,6 +274,17 @@ func (s *Store) UpdateCheck(ctx context.Context, c checks.Check, entry *checks.H
 	}
 	if d.Response != nil {
 		set["response"] = d.Response
+	}
+	if d.WithdrawnAt != nil {
+		set["withdrawn_at"] = d.WithdrawnAt
+	}
+	// The snapshot is taken once, when the check leaves its agency; the extension is only
+	// ever replaced by a newer request or its decision.
+	if d.Frozen != nil {
+		set["frozen"] = d.Frozen
+	}
+	if d.Extension != nil {
+		set["extension"] = d.Extension
 	}
 	update := bson.M{"$set": set, "$inc": bson.M{"version": 1}}
 	if entry != nil {
@@ -239,6 +319,9 @@ func (s *Store) FindChecks(ctx context.Context, q checks.CheckQuery) (checks.Pag
 	}
 	if q.Type != "" {
 		f["type"] = string(q.Type)
+	}
+	if q.Undeliverable {
+		f["undeliverable"] = true
 	}
 	dates := bson.M{}
 	if !q.ReleaseFrom.IsZero() {
