@@ -22,8 +22,16 @@ const (
 	// answer. It never says why.
 	RequestWithdrawn Rule = "request_withdrawn"
 	ResponseNotice   Rule = "response_notice"
-	RequestReminder  Rule = "request_reminder"
-	ResponseReminder Rule = "response_reminder"
+	// ResponseDeclined tells the team's managers that an agency declined to answer: the
+	// check cannot be completed on its answer, and someone in probation must act.
+	ResponseDeclined Rule = "response_declined"
+	// TimeAsked tells the COM that the agency asked for more time, for them to agree or not.
+	TimeAsked Rule = "time_asked"
+	// RequestNotEmailed tells the COM that the request could not be emailed to the agency
+	// (no contact mailbox): nobody there knows of it until someone calls.
+	RequestNotEmailed Rule = "request_not_emailed"
+	RequestReminder   Rule = "request_reminder"
+	ResponseReminder  Rule = "response_reminder"
 	// DueDateChanged tells the agency a requested check's new due date, when it differs from
 	// the one the request notice (or the last due_date_changed) gave it.
 	DueDateChanged     Rule = "due_date_changed"
@@ -103,6 +111,9 @@ func rungs() []rung {
 		// agency that was asked.
 		{rule: RequestWithdrawn, urgency: 1, withdrawn: to(toAgencyContact)},
 		{rule: ResponseNotice, urgency: 2, responded: to(toCOM)},
+		{rule: ResponseDeclined, urgency: 2, responded: to(toManagers)},
+		{rule: TimeAsked, urgency: 2, requested: to(toCOM)},
+		{rule: RequestNotEmailed, urgency: 2, requested: to(toCOM)},
 		{rule: RequestReminder, urgency: 3, required: to(toCOM)},
 		{rule: ResponseReminder, urgency: 4, requested: to(toAgencyContact)},
 		// Above the reminder: a date moved closer is news the reminder would not tell.
@@ -163,6 +174,11 @@ func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rul
 		// Only an agency that was told of the request is told it is withdrawn.
 		RequestWithdrawn: askedOf,
 		ResponseNotice:   true,
+		ResponseDeclined: c.Response != nil && c.Response.Outcome == checks.OutcomeDeclined,
+		TimeAsked:        c.Extension.Pending(),
+		// Told when the request was made (the agency had no mailbox then), or when its
+		// notice found none.
+		RequestNotEmailed: c.Undeliverable != "" || len(c.Escalations[string(RequestNotice)].Undeliverable) > 0,
 		// Not at the first request (the request notice gives the date), only once the date
 		// the agency was given has moved.
 		DueDateChanged:     !told.IsZero() && !c.DueDate.IsZero() && told != c.DueDate,
@@ -198,14 +214,18 @@ func (l Ladder) Due(c checks.Check, today checks.Date, only map[Rule]bool) []Rul
 // against the new date. Zero when c has no such date.
 func Basis(r Rule, c checks.Check) checks.Date {
 	switch r {
-	case RequestNotice, RequestWithdrawn:
+	case RequestNotice, RequestWithdrawn, RequestNotEmailed:
 		// A check is requested once: its withdrawal is told once.
 		if !c.RequestedAt.IsZero() {
 			return checks.DateOf(c.RequestedAt)
 		}
-	case ResponseNotice:
+	case ResponseNotice, ResponseDeclined:
 		if c.Response != nil && !c.Response.RespondedAt.IsZero() {
 			return checks.DateOf(c.Response.RespondedAt)
+		}
+	case TimeAsked:
+		if c.Extension != nil {
+			return checks.DateOf(c.Extension.RequestedAt)
 		}
 	case RequestReminder, RequestOverdue:
 		return c.RequestBy
@@ -264,7 +284,10 @@ func statusesFor(rules map[Rule]bool) []checks.Status {
 }
 
 // NoticeRules are the rungs sent within a minute of an event, not at the daily run: a
-// request, its withdrawal, an answer, and a due date moved by a change of the release date.
+// request, its withdrawal or that it could not be emailed, an answer or a refusal to answer,
+// a request for more time, and a due date moved by a change of the release date or by more
+// time agreed.
 func NoticeRules() map[Rule]bool {
-	return map[Rule]bool{RequestNotice: true, RequestWithdrawn: true, ResponseNotice: true, DueDateChanged: true}
+	return map[Rule]bool{RequestNotice: true, RequestWithdrawn: true, ResponseNotice: true, ResponseDeclined: true,
+		TimeAsked: true, RequestNotEmailed: true, DueDateChanged: true}
 }

@@ -200,9 +200,11 @@ func TestEachRuleIsBasedOnTheDateItIsAbout(t *testing.T) {
 	c := checks.Check{RequestBy: day("2027-01-04"), DueDate: day("2027-01-20"), ReleaseDate: day("2027-02-15"),
 		// Late on 5 January: the day is London's.
 		RequestedAt: day("2027-01-05").Start().Add(23*time.Hour + 30*time.Minute),
-		Response:    &checks.Response{RespondedAt: day("2027-01-12").Midday()}}
+		Response:    &checks.Response{RespondedAt: day("2027-01-12").Midday()},
+		Extension:   &checks.Extension{RequestedAt: day("2027-01-14").Midday()}}
 	want := map[Rule]string{
-		RequestNotice: "2027-01-05", RequestWithdrawn: "2027-01-05", ResponseNotice: "2027-01-12",
+		RequestNotice: "2027-01-05", RequestWithdrawn: "2027-01-05", RequestNotEmailed: "2027-01-05",
+		ResponseNotice: "2027-01-12", ResponseDeclined: "2027-01-12", TimeAsked: "2027-01-14",
 		RequestReminder: "2027-01-04", RequestOverdue: "2027-01-04",
 		ResponseReminder: "2027-01-20", ResponseOverdue: "2027-01-20", ResponseEscalated: "2027-01-20", DueDateChanged: "2027-01-20",
 		ReleaseImminent: "2027-02-15", ReleasedIncomplete: "2027-02-15",

@@ -1,0 +1,88 @@
+package notify_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/probation/safeguarding/checks"
+	"github.com/probation/safeguarding/notify"
+)
+
+// The notices probation needs to act on what an agency did or could not be asked: each goes,
+// within the notice sweep, once, to whoever must act.
+func TestProbationIsToldWhatItMustActOnWithinTheNoticeSweep(t *testing.T) {
+	tests := []struct {
+		name string
+		// act does what the agency (or the directory) did, after the request.
+		act    func(t *testing.T, f *fixture, id string)
+		before func(t *testing.T, f *fixture) // before the request
+		rule   notify.Rule
+		to     string
+	}{
+		{name: "an answer declined goes to the team's managers",
+			act: func(t *testing.T, f *fixture, id string) {
+				if _, err := f.svc.RespondToCheck(context.Background(), f.police, id, nil, checks.ResponseInput{Outcome: "declined", Summary: "We cannot share this."}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			rule: notify.ResponseDeclined, to: managerEmail},
+		{name: "a request for more time goes to the COM",
+			act: func(t *testing.T, f *fixture, id string) {
+				if _, err := f.svc.AskForTime(context.Background(), f.police, id, nil, checks.ExtensionInput{ProposedDate: "2027-02-10", Note: "Our records team is short."}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			rule: notify.TimeAsked, to: comEmail},
+		{name: "a request its agency has no mailbox for goes to the COM",
+			before: func(t *testing.T, f *fixture) {
+				none := ""
+				if _, err := f.svc.UpdateAgency(context.Background(), checks.System("test"), "E23000001", nil, checks.AgencyPatch{ContactEmail: &none}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			act:  func(*testing.T, *fixture, string) {},
+			rule: notify.RequestNotEmailed, to: comEmail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			da := checkOf(t, f.release(t), checks.TypeDomesticAbuse)
+			sweep := func(t *testing.T) {
+				t.Helper()
+				f.clock.Advance(20 * time.Second)
+				f.runWith(t, notify.RunOptions{Rules: notify.NoticeRules(), ChangedSince: f.clock.Now().Add(-time.Hour)})
+			}
+			f.at(t, "2027-02-01 10:00")
+			if tt.before != nil {
+				tt.before(t, f)
+			}
+			if _, err := f.svc.RequestCheck(ctx, f.com, da.ID, nil, ""); err != nil {
+				t.Fatal(err)
+			}
+			sweep(t)
+			tt.act(t, f, da.ID)
+			sweep(t)
+			sweep(t) // a second sweep tells nothing again
+			var got []string
+			for _, m := range f.received() {
+				if headline(m) == tt.rule {
+					got = append(got, m.To...)
+					assertNoPersonalData(t, m)
+				}
+			}
+			if !slices.Equal(got, []string{tt.to}) {
+				t.Errorf("%s went to %v, want once to %s", tt.rule, got, tt.to)
+			}
+			c, err := f.svc.Check(ctx, f.com, da.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := c.Escalations[string(tt.rule)]; !ok {
+				t.Errorf("the check does not record %s", tt.rule)
+			}
+		})
+	}
+}
