@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -372,4 +373,67 @@ func TestTheFormRecordsAnAddressAndPeople(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestTheAddressAndPeopleAreChangedFromTheReleasePage(t *testing.T) {
+	e := newEnv(t)
+	r := e.createRelease(t, e.com, map[string]any{"people": []any{person("Sam Smith", "", "partner", true)}})
+	session := e.signInWithForm(t, e.com.Token)
+	release := e.page(t, "GET", "/releases/"+r.ID, nil, session)
+	if !strings.Contains(release.body, `href="/releases/`+r.ID+`/address"`) {
+		t.Fatalf("the release page offers no change of address")
+	}
+	form := e.page(t, "GET", "/releases/"+r.ID+"/address", nil, session)
+	m := csrfField.FindStringSubmatch(form.body)
+	if form.status != 200 || m == nil {
+		t.Fatalf("the form: %d", form.status)
+	}
+	for _, s := range []string{`value="1 Example Street"`, `value="Sam Smith"`, `value="partner" selected`, `id="person-1-name"`} {
+		if !strings.Contains(form.body, s) {
+			t.Errorf("the form is not filled in with the release as it is: it lacks %s", s)
+		}
+	}
+	base := func() url.Values {
+		return url.Values{"csrf_token": {m[1]}, "version": {strconv.FormatInt(r.Version, 10)}, "people_rows": {"3"},
+			"police_force": {"E23000001"}, "local_authority": {"E09000001"},
+			"address-line-1": {"2 New Road"}, "address-town": {"London"}, "address-postcode": {"EC1A 1BB"},
+			"person-0-name": {"Sam Smith"}, "person-0-relationship": {"partner"}, "person-0-lives-there": {"no"},
+			"person-1-name": {"Alex Smith"}, "person-1-relationship": {"child"}, "person-1-lives-there": {"yes"},
+			"person-1-dob-day": {"4"}, "person-1-dob-month": {"5"}, "person-1-dob-year": {"2019"}}
+	}
+	for _, tc := range []struct {
+		name   string
+		edit   func(url.Values)
+		status int
+		shows  []string
+	}{
+		{"a change without a town points at the town", func(v url.Values) { v.Del("address-town") }, 422,
+			[]string{`href="#address-town"`}},
+		{"a change from a page out of date is refused", func(v url.Values) { v.Set("version", "99") }, 412, nil},
+		{"a whole change replaces the address and the people", func(url.Values) {}, 303, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := base()
+			tc.edit(v)
+			res := e.page(t, "POST", "/releases/"+r.ID+"/address", v, session)
+			if res.status != tc.status {
+				t.Fatalf("answered %d, want %d: %s", res.status, tc.status, res.body)
+			}
+			for _, s := range tc.shows {
+				if !strings.Contains(res.body, s) {
+					t.Errorf("the page lacks %s", s)
+				}
+			}
+		})
+	}
+	var after apiReleaseAddress
+	want(t, e.do(t, e.com.Token, "GET", "/api/v1/releases/"+r.ID, nil), 200, &after)
+	if after.Address == nil || after.Address.Line1 != "2 New Road" || len(after.People) != 2 || after.People[1].Name != "Alex Smith" || after.People[0].LivesThere {
+		t.Errorf("after the change: address %+v, people %+v", after.Address, after.People)
+	}
+	t.Run("a liaison cannot open the form", func(t *testing.T) {
+		if p := e.page(t, "GET", "/releases/"+r.ID+"/address", nil, e.signInWithForm(t, e.police.Token)); p.status != 404 {
+			t.Errorf("a liaison got %d, want 404", p.status)
+		}
+	})
 }

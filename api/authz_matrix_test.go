@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -492,6 +493,9 @@ var authzTable = map[string][]authzCase{
 		want: statusesOf(ok200, ok200, ok200, ok200, ok200, nf404, nf404, toSignIn)}},
 	"GET /releases/:id": {{what: "a release of the team", target: onRelease(func(id string) string { return "/releases/" + id }, nil),
 		want: statusesOf(ok200, ok200, nf404, ok200, nf404, nf404, nf404, toSignIn)}},
+	"GET /releases/:id/address": {{what: "the form changing a release's address and people",
+		target: onRelease(func(id string) string { return "/releases/" + id + "/address" }, nil),
+		want:   statusesOf(ok200, ok200, nf404, ok200, nf404, nf404, nf404, toSignIn)}},
 	"GET /dashboard": {{what: "what is late", target: fixed("/dashboard"),
 		want: statusesOf(ok200, ok200, ok200, ok200, ok200, nf404, nf404, toSignIn)}},
 	"GET /reports/completion.csv": {{what: "completion as CSV", target: fixed("/reports/completion.csv?from=2026-11-01&to=2027-12-31"),
@@ -525,6 +529,15 @@ var authzTable = map[string][]authzCase{
 	"POST /checks/:id/extension/refuse": {{what: "the refuse-more-time form", fresh: true,
 		target: onTimeAsked(func(id string) string { return "/checks/" + id + "/extension/refuse" }, nil, url.Values{"reason": {"Release plan due."}}),
 		want:   statusesOf(no403, see303, nf404, see303, nf404, no403, nf404, no403)}},
+	"POST /releases/:id/address": {{what: "changing the address and people of a release of the team", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			r := m.release(t, checks.StatusRequired)
+			return authzTarget{path: "/releases/" + r.ID + "/address", id: r.ID, form: url.Values{
+				"version": {strconv.FormatInt(r.Version, 10)}, "police_force": {"E23000001"}, "local_authority": {"E09000001"},
+				"address-line-1": {"2 New Road"}, "address-town": {"London"}, "address-postcode": {"EC1A 1BB"},
+			}}
+		},
+		want: statusesOf(see303, see303, nf404, see303, nf404, nf404, nf404, no403)}},
 	"POST /releases/new": {{what: "recording a release for the team", fresh: true,
 		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
 			return authzTarget{path: "/releases/new", form: url.Values{

@@ -339,6 +339,7 @@ func notice(c *gin.Context) string {
 		"time-refused":          "More time is refused: the answer is due on the same date",
 		"time-asked":            "Your request for more time was sent to probation",
 		"recorded":              "The release is recorded, with both of its checks",
+		"address-changed":       "The address and the people are changed",
 	}[c.Query("notice")]
 }
 

@@ -7,6 +7,7 @@ package api
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -156,4 +157,114 @@ func addressAndPeopleErrors(errs []formError, err error, form map[string]string)
 		}
 	}
 	return errs
+}
+
+// addressView is the form that changes a release's address and people (and so, perhaps,
+// its agencies): what was typed, and the agencies to choose from.
+type addressView struct {
+	Release             checks.Release
+	Form                map[string]string
+	Police, Authorities []option
+
+	People        []personRow
+	Relationships []option
+	CanAddPerson  bool
+}
+
+// addressPage shows the form filled in with the release's address and people, and a blank
+// row for one more.
+func (s *Server) addressPage(c *gin.Context) {
+	r, err := s.changeableRelease(c)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	form := map[string]string{"police_force": r.PoliceForce, "local_authority": r.LocalAuthority}
+	for _, a := range addressFields {
+		form[a.input] = map[string]string{"address.line_1": r.Address.Line1, "address.line_2": r.Address.Line2,
+			"address.line_3": r.Address.Line3, "address.town": r.Address.Town, "address.postcode": r.Address.Postcode}[a.field]
+	}
+	for i, p := range r.People {
+		prefix := fmt.Sprintf("person-%d-", i)
+		form[prefix+"name"], form[prefix+"relationship"] = p.Name, string(p.Relationship)
+		form[prefix+"lives-there"] = map[bool]string{true: "yes", false: "no"}[p.LivesThere]
+		if !p.DateOfBirth.IsZero() {
+			t := p.DateOfBirth.Start()
+			form[prefix+"dob-day"], form[prefix+"dob-month"], form[prefix+"dob-year"] =
+				strconv.Itoa(t.Day()), strconv.Itoa(int(t.Month())), strconv.Itoa(t.Year())
+		}
+	}
+	s.renderAddress(c, http.StatusOK, r, form, min(max(len(r.People)+1, blankPeopleRows), checks.MaxPeople), nil)
+}
+
+// addressForm changes the address and the people as the form says, replacing the list of
+// people as a whole, at the version the form was shown at.
+func (s *Server) addressForm(c *gin.Context) {
+	r, err := s.changeableRelease(c)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	form := map[string]string{"police_force": strings.TrimSpace(c.PostForm("police_force")),
+		"local_authority": strings.TrimSpace(c.PostForm("local_authority"))}
+	rows := peopleRowsOf(c)
+	addr, people := readAddressAndPeople(c, form, rows)
+	if c.PostForm("add_person") != "" {
+		s.renderAddress(c, http.StatusOK, r, form, min(rows+1, checks.MaxPeople), nil)
+		return
+	}
+	version, perr := strconv.ParseInt(c.PostForm("version"), 10, 64)
+	if perr != nil {
+		s.failPage(c, checks.ErrNotFound)
+		return
+	}
+	p := checks.ReleasePatch{Address: addr, People: &people}
+	if police := form["police_force"]; police != r.PoliceForce {
+		p.PoliceForce = &police
+	}
+	if authority := form["local_authority"]; authority != r.LocalAuthority {
+		p.LocalAuthority = &authority
+	}
+	_, err = s.svc.UpdateRelease(c.Request.Context(), actor(c), r.ID, &version, p)
+	if checks.ErrorCode(err) == checks.EINVALID {
+		errs := formErrors(err, map[string]string{
+			"police_force": "Choose the police force for the release address", "local_authority": "Choose the children's services for the release address",
+		})
+		s.renderAddress(c, http.StatusUnprocessableEntity, r, form, rows, addressAndPeopleErrors(errs, err, form))
+		return
+	}
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/releases/"+r.ID+"?notice=address-changed")
+}
+
+// changeableRelease reads the release of the page for someone who may change it: a liaison,
+// or a release cancelled, is a page not found.
+func (s *Server) changeableRelease(c *gin.Context) (checks.Release, error) {
+	if actor(c).Role == checks.RoleLiaison {
+		return checks.Release{}, checks.ErrNotFound
+	}
+	r, err := s.svc.Release(c.Request.Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return checks.Release{}, err
+	}
+	if r.Status != checks.ReleaseActive {
+		return checks.Release{}, checks.ErrNotFound
+	}
+	return r, nil
+}
+
+func (s *Server) renderAddress(c *gin.Context, status int, r checks.Release, form map[string]string, rows int, errs []formError) {
+	view := addressView{Release: r, Form: form, People: personRows(rows), Relationships: relationshipOptions(), CanAddPerson: rows < checks.MaxPeople}
+	var err error
+	if view.Police, err = s.agencyOptions(c, checks.KindPolice); err == nil {
+		view.Authorities, err = s.agencyOptions(c, checks.KindChildrensServices)
+	}
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.render(c, status, "release-address", pageData{Title: "Change the address and people", Errors: errs, Data: view})
 }

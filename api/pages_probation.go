@@ -112,6 +112,8 @@ type releaseView struct {
 	Typed        map[string]string
 	WorkdaysLeft int
 	ReleasedOn   string // see releasedOn
+	// CanChange offers the form that changes the address and the people.
+	CanChange bool
 }
 
 // releasedOn says on which day the person actually leaves when the release date is not a
@@ -168,7 +170,8 @@ func (s *Server) renderRelease(c *gin.Context, status int, r checks.Release, err
 	s.render(c, status, "release", pageData{Title: r.FullName + " (" + r.CRN + ")", Notice: notice(c), Errors: errs,
 		Data: releaseView{Release: r, Checks: panels, Typed: typed,
 			WorkdaysLeft: s.svc.Deadlines().WorkdaysToRelease(today, r.ReleaseDate),
-			ReleasedOn:   releasedOn(s.svc.Deadlines(), r.ReleaseDate)}})
+			ReleasedOn:   releasedOn(s.svc.Deadlines(), r.ReleaseDate),
+			CanChange:    u.Role != checks.RoleLiaison && r.Status == checks.ReleaseActive}})
 }
 
 // checkForm runs a COM's transition from the release page and goes back to it.
@@ -279,22 +282,12 @@ func (s *Server) renderNewRelease(c *gin.Context, status int, form map[string]st
 		rows = blankPeopleRows
 	}
 	view := newReleaseView{Form: form, People: personRows(rows), Relationships: relationshipOptions(), CanAddPerson: rows < checks.MaxPeople}
-	for kind, target := range map[checks.AgencyKind]*[]option{checks.KindPolice: &view.Police, checks.KindChildrensServices: &view.Authorities} {
-		f := checks.AgencyFilter{Kind: string(kind), Active: "true", Limit: 200}
-		for {
-			page, err := s.svc.Agencies(ctx, f)
-			if err != nil {
-				s.failPage(c, err)
-				return
-			}
-			for _, a := range page.Items {
-				*target = append(*target, option{a.Code, a.Name})
-			}
-			if page.NextCursor == "" {
-				break
-			}
-			f.Cursor = page.NextCursor
-		}
+	if view.Police, err = s.agencyOptions(c, checks.KindPolice); err == nil {
+		view.Authorities, err = s.agencyOptions(c, checks.KindChildrensServices)
+	}
+	if err != nil {
+		s.failPage(c, err)
+		return
 	}
 	if u.Role != checks.RoleCOM {
 		coms, err := s.svc.TeamCOMs(ctx, u)
@@ -316,6 +309,25 @@ func (s *Server) renderNewRelease(c *gin.Context, status int, form map[string]st
 		slices.SortFunc(view.Teams, func(a, b option) int { return strings.Compare(a.Value, b.Value) })
 	}
 	s.render(c, status, "new-release", pageData{Title: "Record a release", Errors: errs, Data: view})
+}
+
+// agencyOptions lists the active agencies of a kind, to choose from in a form.
+func (s *Server) agencyOptions(c *gin.Context, kind checks.AgencyKind) ([]option, error) {
+	var out []option
+	f := checks.AgencyFilter{Kind: string(kind), Active: "true", Limit: 200}
+	for {
+		page, err := s.svc.Agencies(c.Request.Context(), f)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.Items {
+			out = append(out, option{a.Code, a.Name})
+		}
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		f.Cursor = page.NextCursor
+	}
 }
 
 func (s *Server) newReleaseForm(c *gin.Context) {

@@ -67,6 +67,7 @@ func (s *Server) routes(r *gin.Engine) {
 	pages.GET("/releases", s.releasesPage)
 	pages.GET("/releases/new", s.newReleasePage)
 	pages.GET("/releases/:id", s.releasePage)
+	pages.GET("/releases/:id/address", s.addressPage)
 	pages.GET("/dashboard", s.dashboardPage)
 	pages.GET("/reports/completion.csv", s.reportCSV(s.completionReport))
 	pages.GET("/reports/agencies.csv", s.reportCSV(s.agenciesReport))
@@ -82,4 +83,5 @@ func (s *Server) routes(r *gin.Engine) {
 	forms.POST("/checks/:id/extension/refuse", s.checkForm("time-refused"))
 	forms.POST("/checks/:id/extension", s.extensionForm)
 	forms.POST("/releases/new", s.newReleaseForm)
+	forms.POST("/releases/:id/address", s.addressForm)
 }
