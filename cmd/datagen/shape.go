@@ -370,7 +370,7 @@ func (w *world) escalations(c *checks.Check, tm team, com person, release checks
 	}
 	to := func(rule notify.Rule) []string {
 		switch rule {
-		case notify.RequestNotice, notify.ResponseReminder, notify.DueDateChanged:
+		case notify.RequestNotice, notify.ResponseReminder, notify.DueDateChanged, notify.RequestWithdrawn:
 			return []string{box.contact}
 		case notify.ResponseNotice, notify.RequestReminder:
 			return []string{com.email}
@@ -417,6 +417,12 @@ func (w *world) escalations(c *checks.Check, tm team, com person, release checks
 	}
 	if !responded.IsZero() {
 		fire(notify.ResponseNotice, responded.Add(30*time.Second))
+		if c.Response != nil && c.Response.Outcome == checks.OutcomeDeclined {
+			fire(notify.ResponseDeclined, responded.Add(30*time.Second))
+		}
+	}
+	if c.Status == checks.StatusWithdrawn && !requested.IsZero() {
+		fire(notify.RequestWithdrawn, closed.Add(30*time.Second))
 	}
 	if c.Status.Open() {
 		// The ladder as of yesterday, on the state the check has now.
