@@ -141,6 +141,14 @@ func (f *fixture) runWith(t *testing.T, opts notify.RunOptions) notify.Plan {
 	return plan
 }
 
+// sweep runs the notice sweep as serve does, 20 seconds on, over the checks changed in the
+// last hour, and drains the outbox.
+func (f *fixture) sweep(t *testing.T) {
+	t.Helper()
+	f.clock.Advance(20 * time.Second)
+	f.runWith(t, notify.RunOptions{Rules: notify.NoticeRules(), ChangedSince: f.clock.Now().Add(-time.Hour)})
+}
+
 // received returns what the SMTP server got since the last call.
 func (f *fixture) received() []testenv.Message {
 	msgs := f.smtp.Messages()

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/notify"
@@ -51,11 +50,6 @@ func TestProbationIsToldWhatItMustActOnWithinTheNoticeSweep(t *testing.T) {
 			f := newFixture(t)
 			ctx := context.Background()
 			da := checkOf(t, f.release(t), checks.TypeDomesticAbuse)
-			sweep := func(t *testing.T) {
-				t.Helper()
-				f.clock.Advance(20 * time.Second)
-				f.runWith(t, notify.RunOptions{Rules: notify.NoticeRules(), ChangedSince: f.clock.Now().Add(-time.Hour)})
-			}
 			f.at(t, "2027-02-01 10:00")
 			if tt.before != nil {
 				tt.before(t, f)
@@ -63,10 +57,10 @@ func TestProbationIsToldWhatItMustActOnWithinTheNoticeSweep(t *testing.T) {
 			if _, err := f.svc.RequestCheck(ctx, f.com, da.ID, nil, ""); err != nil {
 				t.Fatal(err)
 			}
-			sweep(t)
+			f.sweep(t)
 			tt.act(t, f, da.ID)
-			sweep(t)
-			sweep(t) // a second sweep tells nothing again
+			f.sweep(t)
+			f.sweep(t) // a second sweep tells nothing again
 			var got []string
 			for _, m := range f.received() {
 				if headline(m) == tt.rule {
@@ -94,26 +88,21 @@ func TestMoreTimeAgreedIsToldToTheAgencyWithItsNewDueDate(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	da := checkOf(t, f.release(t), checks.TypeDomesticAbuse)
-	sweep := func(t *testing.T) {
-		t.Helper()
-		f.clock.Advance(20 * time.Second)
-		f.runWith(t, notify.RunOptions{Rules: notify.NoticeRules(), ChangedSince: f.clock.Now().Add(-time.Hour)})
-	}
 	// Requested on Monday 1 February for release on 15 February: due Monday 8 February.
 	f.at(t, "2027-02-01 10:00")
 	if _, err := f.svc.RequestCheck(ctx, f.com, da.ID, nil, ""); err != nil {
 		t.Fatal(err)
 	}
-	sweep(t)
+	f.sweep(t)
 	if _, err := f.svc.AskForTime(ctx, f.police, da.ID, nil, checks.ExtensionInput{ProposedDate: "2027-02-10", Note: "Our records team is short."}); err != nil {
 		t.Fatal(err)
 	}
-	sweep(t)
+	f.sweep(t)
 	f.received()
 	if _, err := f.svc.AgreeTime(ctx, f.com, da.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	sweep(t)
+	f.sweep(t)
 	msgs := f.smtp.To(metContact)
 	if len(msgs) != 1 || headline(msgs[0]) != notify.DueDateChanged || !strings.Contains(msgs[0].Text(), "2027-02-10 (was 2027-02-08)") {
 		t.Fatalf("the Met got %d emails after more time was agreed, want one due date change to 10 February (was 8)", len(msgs))

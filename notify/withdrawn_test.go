@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/notify"
@@ -17,24 +16,19 @@ func TestAnAgencyAskedForACheckIsToldOnceThatItIsWithdrawnAndNeverWhy(t *testing
 	ctx := context.Background()
 	r := f.release(t)
 	da := checkOf(t, r, checks.TypeDomesticAbuse)
-	sweep := func(t *testing.T) {
-		t.Helper()
-		f.clock.Advance(20 * time.Second)
-		f.runWith(t, notify.RunOptions{Rules: notify.NoticeRules(), ChangedSince: f.clock.Now().Add(-time.Hour)})
-	}
 	// The Met is asked for the DA check; the City of London's check is never requested.
 	f.at(t, "2027-02-01 10:00")
 	if _, err := f.svc.RequestCheck(ctx, f.com, da.ID, nil, ""); err != nil {
 		t.Fatal(err)
 	}
-	sweep(t)
+	f.sweep(t)
 	f.smtp.Reset()
 
 	const reason = "Recalled to custody after a breach at the hostel"
 	if _, err := f.svc.CancelRelease(ctx, f.com, r.ID, nil, reason); err != nil {
 		t.Fatal(err)
 	}
-	sweep(t)
+	f.sweep(t)
 	msgs := f.received()
 	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != metContact || headline(msgs[0]) != notify.RequestWithdrawn {
 		var got []string
@@ -55,7 +49,7 @@ func TestAnAgencyAskedForACheckIsToldOnceThatItIsWithdrawnAndNeverWhy(t *testing
 	assertNoPersonalData(t, msgs[0])
 
 	// Neither the next sweep nor the daily run tells it again.
-	sweep(t)
+	f.sweep(t)
 	f.at(t, "2027-02-02 07:00")
 	f.run(t)
 	if msgs := f.received(); len(msgs) != 0 {
