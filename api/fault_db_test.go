@@ -183,7 +183,7 @@ func (c *dbCutter) pipe(client net.Conn) {
 // cutBefore reports whether msg is the write to cut before, and if so stops the database
 // and drops every connection first.
 func (c *dbCutter) cutBefore(msg []byte) bool {
-	command, coll, db := opMsgCommand(msg)
+	command, coll, db := testenv.OpMsgCommand(msg)
 	switch command {
 	case "insert", "update", "delete", "findAndModify":
 	default:
@@ -212,37 +212,6 @@ func (c *dbCutter) cutBefore(msg []byte) bool {
 	c.dropAll()
 	stop()
 	return true
-}
-
-// opMsgCommand reads the command name, its collection and $db from an OP_MSG (op code
-// 2013): the first element of its body section (kind 0) names the command and, for the
-// commands cut here, its collection.
-func opMsgCommand(msg []byte) (command, coll, db string) {
-	if len(msg) < 21 || binary.LittleEndian.Uint32(msg[12:16]) != 2013 {
-		return "", "", ""
-	}
-	rest := msg[20:] // after the header and the flag bits
-	for len(rest) > 5 {
-		kind := rest[0]
-		rest = rest[1:]
-		size := int(binary.LittleEndian.Uint32(rest))
-		if size < 5 || size > len(rest) {
-			return "", "", ""
-		}
-		if kind == 0 {
-			doc := bson.Raw(rest[:size])
-			elems, err := doc.Elements()
-			if err != nil || len(elems) == 0 {
-				return "", "", ""
-			}
-			command = elems[0].Key()
-			coll, _ = elems[0].Value().StringValueOK()
-			db, _ = doc.Lookup("$db").StringValueOK()
-			return command, coll, db
-		}
-		rest = rest[size:] // a document sequence (kind 1): its size counts itself
-	}
-	return "", "", ""
 }
 
 // dbState is what the database holds of one release, read directly.

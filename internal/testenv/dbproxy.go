@@ -103,7 +103,7 @@ func (p *DBProxy) Hold(db, command, coll string) *Hold {
 
 // holdFor returns the hold msg falls under, or nil.
 func (p *DBProxy) holdFor(msg []byte) *Hold {
-	command, coll, db := opMsgCommand(msg)
+	command, coll, db := OpMsgCommand(msg)
 	if command == "" {
 		return nil
 	}
@@ -164,10 +164,10 @@ func (p *DBProxy) pipe(client net.Conn) {
 	}
 }
 
-// opMsgCommand reads the command name, its collection and $db from an OP_MSG (op code
+// OpMsgCommand reads the command name, its collection and $db from an OP_MSG (op code
 // 2013): the first element of its body section (kind 0) names the command and, for the
-// commands on a collection, the collection.
-func opMsgCommand(msg []byte) (command, coll, db string) {
+// commands on a collection, the collection. Empty for any other message.
+func OpMsgCommand(msg []byte) (command, coll, db string) {
 	if len(msg) < 21 || binary.LittleEndian.Uint32(msg[12:16]) != 2013 {
 		return "", "", ""
 	}
