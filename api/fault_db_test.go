@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -157,18 +156,9 @@ func (c *dbCutter) pipe(client net.Conn) {
 		return // the cut came while this connection was being made
 	}
 	go func() { _, _ = io.Copy(client, server); client.Close() }()
-	header := make([]byte, 16)
 	for {
-		if _, err := io.ReadFull(client, header); err != nil {
-			return
-		}
-		size := int(binary.LittleEndian.Uint32(header))
-		if size < 16 || size > 48<<20 {
-			return
-		}
-		msg := make([]byte, size)
-		copy(msg, header)
-		if _, err := io.ReadFull(client, msg[16:]); err != nil {
+		msg, err := testenv.ReadMessage(client)
+		if err != nil {
 			return
 		}
 		if c.cutBefore(msg) {

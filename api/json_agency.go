@@ -111,17 +111,8 @@ type listedAgencyCheckJSON struct {
 	Overdue              bool             `json:"overdue"`
 	WorkingDaysToRelease int              `json:"working_days_to_release"`
 	Response             *responseJSON    `json:"response"`
-	Release              listedPersonJSON `json:"release"`
+	Release              checkReleaseJSON `json:"release"`
 	Version              int64            `json:"version"`
-}
-
-type listedPersonJSON struct {
-	CRN         string      `json:"crn"`
-	FullName    string      `json:"full_name"`
-	DateOfBirth checks.Date `json:"date_of_birth"`
-	ReleaseDate checks.Date `json:"release_date"`
-	// ReleaseWorkday is the working day deadlines count from (see Deadlines.ReleaseWorkday).
-	ReleaseWorkday checks.Date `json:"release_workday"`
 }
 
 // agencyCheckJSON is one check as its agency's liaison reads it: exactly what the agency
@@ -180,7 +171,7 @@ func (v view) listedAgency(a checks.AgencyView) listedAgencyCheckJSON {
 		ID: a.ID, Type: string(a.Type), Agency: a.Agency, Status: string(a.Status),
 		RequestedAt: optionalTime(a.RequestedAt), DueDate: a.DueDate, Urgent: a.Urgent, Overdue: a.Overdue(v.today),
 		WorkingDaysToRelease: v.deadlines.WorkdaysToRelease(v.today, a.ReleaseDate),
-		Release:              listedPersonJSON{a.CRN, a.FullName, a.DateOfBirth, a.ReleaseDate, v.deadlines.ReleaseWorkday(a.ReleaseDate)},
+		Release:              checkReleaseJSON{a.CRN, a.FullName, a.DateOfBirth, a.ReleaseDate, v.deadlines.ReleaseWorkday(a.ReleaseDate)},
 		Version:              a.Version,
 	}
 	if r := a.Response; r != nil {

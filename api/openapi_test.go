@@ -857,7 +857,7 @@ func TestTheSchemasHaveTheFieldsOfTheGoTypes(t *testing.T) {
 		"UpcomingReport": upcomingJSON{}, "UpcomingRelease": upcomingReleaseJSON{}, "MissingCheck": missingJSON{},
 		"Problem": problem{}, "FieldProblem": fieldProblem{},
 		"Address": addressJSON{}, "Person": personJSON{}, "ListedAgencyCheck": listedAgencyCheckJSON{},
-		"AgencyPerson": listedPersonJSON{}, "AgencyCheck": agencyCheckJSON{}, "AgencyRelease": agencyReleaseJSON{},
+		"AgencyPerson": checkReleaseJSON{}, "AgencyCheck": agencyCheckJSON{}, "AgencyRelease": agencyReleaseJSON{},
 		"ReleaseList": list[releaseJSON]{}, "CheckList": list[checkJSON]{}, "AgencyList": list[agencyJSON]{},
 		"UserList": list[userJSON]{}, "TokenList": list[tokenJSON]{}, "EmailList": list[emailJSON]{}, "AuditEntryList": list[auditJSON]{},
 	}

@@ -35,10 +35,8 @@ type AgencyView struct {
 	DateOfBirth Date
 	ReleaseDate Date
 
-	// Detailed is set when the view was read with its release (ForAgency): the fields below
-	// are then filled in. A list of checks leaves them out, as it would otherwise read a
+	// Filled in by ForAgency; a list of checks leaves them out, as it would otherwise read a
 	// release and a user for every check it lists.
-	Detailed    bool
 	NOMSNumber  string
 	Address     Address
 	People      []Person
@@ -90,7 +88,6 @@ func (s *Service) ForAgency(ctx context.Context, actor User, c Check) (AgencyVie
 		return AgencyView{}, ErrNotFound
 	}
 	v := c.Listed()
-	v.Detailed = true
 	if c.Extension != nil {
 		e := *c.Extension
 		e.DecidedBy = "" // probation's actors are not the agency's business

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -140,18 +141,9 @@ func (p *DBProxy) pipe(client net.Conn) {
 	}
 	defer server.Close()
 	go func() { _, _ = io.Copy(client, server); client.Close() }()
-	header := make([]byte, 16)
 	for {
-		if _, err := io.ReadFull(client, header); err != nil {
-			return
-		}
-		size := int(binary.LittleEndian.Uint32(header))
-		if size < 16 || size > 48<<20 {
-			return
-		}
-		msg := make([]byte, size)
-		copy(msg, header)
-		if _, err := io.ReadFull(client, msg[16:]); err != nil {
+		msg, err := ReadMessage(client)
+		if err != nil {
 			return
 		}
 		if h := p.holdFor(msg); h != nil {
@@ -162,6 +154,25 @@ func (p *DBProxy) pipe(client net.Conn) {
 			return
 		}
 	}
+}
+
+// ReadMessage reads one message of the MongoDB wire protocol from r, whole: its 16-byte
+// header (the first four bytes its length, little-endian) and its body.
+func ReadMessage(r io.Reader) ([]byte, error) {
+	header := make([]byte, 16)
+	if _, err := io.ReadFull(r, header); err != nil {
+		return nil, err
+	}
+	size := int(binary.LittleEndian.Uint32(header))
+	if size < 16 || size > 48<<20 {
+		return nil, fmt.Errorf("a wire message of %d bytes", size)
+	}
+	msg := make([]byte, size)
+	copy(msg, header)
+	if _, err := io.ReadFull(r, msg[16:]); err != nil {
+		return nil, err
+	}
+	return msg, nil
 }
 
 // OpMsgCommand reads the command name, its collection and $db from an OP_MSG (op code
