@@ -94,6 +94,9 @@ type TypeInfo struct {
 	// ("Police force").
 	Name        string
 	AgencyLabel string
+	// Short is the check as a sentence or an email's subject says it ("DA check"), in lower
+	// case but for an initialism.
+	Short string
 	// agency is the release's field holding the agency's code; given and changed are the
 	// same field of a new release and of a change to one.
 	agency  func(*Release) *string
@@ -106,12 +109,12 @@ type TypeInfo struct {
 // agency.
 var checkTypes = []TypeInfo{
 	{Type: TypeDomesticAbuse, AgencyKind: KindPolice, Field: "police_force",
-		Name: "Domestic abuse", AgencyLabel: "Police force",
+		Name: "Domestic abuse", AgencyLabel: "Police force", Short: "DA check",
 		agency:  func(r *Release) *string { return &r.PoliceForce },
 		given:   func(in ReleaseInput) string { return in.PoliceForce },
 		changed: func(p ReleasePatch) *string { return p.PoliceForce }},
 	{Type: TypeChildSafeguarding, AgencyKind: KindChildrensServices, Field: "local_authority",
-		Name: "Child safeguarding", AgencyLabel: "Local authority (children's services)",
+		Name: "Child safeguarding", AgencyLabel: "Local authority (children's services)", Short: "child safeguarding check",
 		agency:  func(r *Release) *string { return &r.LocalAuthority },
 		given:   func(in ReleaseInput) string { return in.LocalAuthority },
 		changed: func(p ReleasePatch) *string { return p.LocalAuthority }},

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/notify"
@@ -52,6 +53,10 @@ type Config struct {
 	AnonymousBurst     int
 	SignInRate         float64
 	SignInBurst        int
+
+	// SupportEmail is where people ask for access to the service or help signing in: the
+	// emails and the pages give it.
+	SupportEmail string
 
 	// SMTP is the relay; with no host, emails are written as .eml files under DataDir.
 	SMTP               notify.SMTPConfig
@@ -218,6 +223,27 @@ func settings() []setting {
 				return errors.New("must be an email address, e.g. safeguarding@probation.example.org")
 			}
 			c.SMTP.From = v
+			return nil
+		}},
+		{"SAFEGUARDING_MAIL_FROM_NAME", "Safeguarding checks", "display name of the sender of every email, shown by mailboxes instead of the address", func(c *Config, v string) error {
+			if v == "" || len(v) > 100 || strings.IndexFunc(v, func(r rune) bool {
+				return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
+			}) >= 0 {
+				return errors.New("must be 1 to 100 characters on one line, e.g. Safeguarding checks")
+			}
+			c.SMTP.FromName = v
+			return nil
+		}},
+		{"SAFEGUARDING_SUPPORT_EMAIL", "", "address every email and page gives for getting access to the service or help signing in; when empty, they say to ask probation", func(c *Config, v string) error {
+			if v == "" {
+				c.SupportEmail = ""
+				return nil
+			}
+			a, err := mail.ParseAddress(v)
+			if err != nil || a.Name != "" || a.Address != v {
+				return errors.New("must be an email address alone, e.g. safeguarding-support@probation.example.org")
+			}
+			c.SupportEmail = v
 			return nil
 		}},
 		{"SAFEGUARDING_OUTBOX_INTERVAL", "10s", "how often the outbox is drained (an escalation run also wakes it)", durationIn(time.Second, time.Hour, func(c *Config, d time.Duration) { c.OutboxInterval = d })},

@@ -51,6 +51,8 @@ var everySetting = []struct{ env, flag string }{
 	{"SAFEGUARDING_SMTP_PASSWORD", "--smtp-password"},
 	{"SAFEGUARDING_SMTP_TLS", "--smtp-tls"},
 	{"SAFEGUARDING_MAIL_FROM", "--mail-from"},
+	{"SAFEGUARDING_MAIL_FROM_NAME", "--mail-from-name"},
+	{"SAFEGUARDING_SUPPORT_EMAIL", "--support-email"},
 	{"SAFEGUARDING_OUTBOX_INTERVAL", "--outbox-interval"},
 	{"SAFEGUARDING_OUTBOX_MAX_ATTEMPTS", "--outbox-max-attempts"},
 	{"SAFEGUARDING_OUTBOX_BACKOFF", "--outbox-backoff"},
@@ -122,7 +124,7 @@ func TestLoadGivesTheDefaultsWhenNothingIsSet(t *testing.T) {
 		SignInRate:         10,
 		SignInBurst:        20,
 		SMTP: notify.SMTPConfig{Port: 587, TLS: notify.TLSStartTLS, From: "safeguarding@localhost",
-			Timeout: 30 * time.Second},
+			FromName: "Safeguarding checks", Timeout: 30 * time.Second},
 		OutboxInterval:     10 * time.Second,
 		Sender:             notify.DefaultSenderConfig(),
 		EscalationSchedule: "CRON_TZ=Europe/London 0 7 * * 1-5",
@@ -196,6 +198,8 @@ func TestLoadReadsEachEnvironmentVariable(t *testing.T) {
 		{"the burst without signing in is read", "SAFEGUARDING_ANONYMOUS_BURST", "30", func(c Config) any { return c.AnonymousBurst }, 30},
 		{"the failed sign-ins a minute are read", "SAFEGUARDING_SIGN_IN_RATE", "3", func(c Config) any { return c.SignInRate }, 3.0},
 		{"the failed sign-ins at once are read", "SAFEGUARDING_SIGN_IN_BURST", "5", func(c Config) any { return c.SignInBurst }, 5},
+		{"the sender's display name is read", "SAFEGUARDING_MAIL_FROM_NAME", "Probation safeguarding", func(c Config) any { return c.SMTP.FromName }, "Probation safeguarding"},
+		{"the support address is read", "SAFEGUARDING_SUPPORT_EMAIL", "support@probation.example.org", func(c Config) any { return c.SupportEmail }, "support@probation.example.org"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -442,6 +446,9 @@ func TestMailSettingsAreChecked(t *testing.T) {
 		{"an unknown TLS mode is refused", map[string]string{"SAFEGUARDING_SMTP_TLS": "ssl"}, []string{"SAFEGUARDING_SMTP_TLS", "starttls, tls or none"}},
 		{"a host with a port is refused", map[string]string{"SAFEGUARDING_SMTP_HOST": "smtp.example.org:25"}, []string{"SAFEGUARDING_SMTP_HOST", "without port"}},
 		{"a sender that is not an address is refused", map[string]string{"SAFEGUARDING_MAIL_FROM": "safeguarding"}, []string{"SAFEGUARDING_MAIL_FROM", "email address"}},
+		{"a sender's name with a line break is refused", map[string]string{"SAFEGUARDING_MAIL_FROM_NAME": "Safeguarding\r\nBcc: x@example.org"}, []string{"SAFEGUARDING_MAIL_FROM_NAME", "one line"}},
+		{"a support address that is not an address is refused", map[string]string{"SAFEGUARDING_SUPPORT_EMAIL": "the helpdesk"}, []string{"SAFEGUARDING_SUPPORT_EMAIL", "email address"}},
+		{"a support address with a name is refused", map[string]string{"SAFEGUARDING_SUPPORT_EMAIL": "Help <help@example.org>"}, []string{"SAFEGUARDING_SUPPORT_EMAIL", "alone"}},
 		{"a schedule that is not cron is refused", map[string]string{"SAFEGUARDING_ESCALATION_SCHEDULE": "every morning"}, []string{"SAFEGUARDING_ESCALATION_SCHEDULE", "cron"}},
 		{"a schedule in another zone is accepted", map[string]string{"SAFEGUARDING_ESCALATION_SCHEDULE": "CRON_TZ=Europe/London 30 6 * * 1-5"}, nil},
 		{"an outbox interval under a second is refused", map[string]string{"SAFEGUARDING_OUTBOX_INTERVAL": "10ms"}, []string{"SAFEGUARDING_OUTBOX_INTERVAL", "duration"}},

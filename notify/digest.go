@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	texttemplate "text/template"
+	"time"
 
 	"github.com/probation/safeguarding/checks"
 )
@@ -37,6 +38,10 @@ type Item struct {
 	Earlier int
 	// Was is the due date the agency was given before, for a due_date_changed.
 	Was checks.Date
+	// RequestedBy is who asked the agency for the check (their name and team), and
+	// RequestedAt when: the agency's reader knows whom to call. Empty before a request.
+	RequestedBy string
+	RequestedAt time.Time
 }
 
 // key identifies the item across runs: the outbox remembers which items each email carried.
@@ -136,16 +141,70 @@ func (d digest) lines() []Item {
 	return out
 }
 
+// reasons name, first in a subject line, what each rung asks of its reader: a mailbox triaged
+// by subject sorts on the reason, the check and the date (see digest.subject).
+var reasons = map[Rule]string{
+	RequestNotice:      "New request",
+	RequestWithdrawn:   "Withdrawn",
+	ResponseNotice:     "Answered",
+	ResponseDeclined:   "Declined",
+	TimeAsked:          "More time asked",
+	RequestNotEmailed:  "Not emailed",
+	RequestReminder:    "Request today",
+	ResponseReminder:   "Answer due soon",
+	DueDateChanged:     "Due date changed",
+	RequestOverdue:     "Not requested",
+	ResponseOverdue:    "Overdue",
+	ResponseEscalated:  "Escalated",
+	ReleaseImminent:    "Release close",
+	ReleasedIncomplete: "Released incomplete",
+}
+
+// Reason is how an email's subject names what a rung is about ("Overdue").
+func (r Rule) Reason() string { return reasons[r] }
+
+// longDate writes a date out, as GOV.UK's style does ("3 November 2026"): an email read in a
+// mailbox is not the place for 2026-11-03.
+func longDate(d checks.Date) string {
+	if d.IsZero() {
+		return "not set"
+	}
+	return d.Midday().Format("2 January 2006")
+}
+
+// when is the date a subject gives for an item: the one its reader must act by, or the
+// release date once the agency has nothing more to do.
+func (it Item) when() string {
+	switch {
+	case it.Rule == RequestWithdrawn:
+		return "no answer needed"
+	case it.Rule == ReleasedIncomplete:
+		return "released " + longDate(it.ReleaseDate)
+	case it.Rule == ReleaseImminent, it.Status == checks.StatusResponded:
+		return "release " + longDate(it.ReleaseDate)
+	case it.Rule == DueDateChanged:
+		return "now due " + longDate(it.Due)
+	case it.Status == checks.StatusRequired:
+		return "request by " + longDate(it.Due)
+	}
+	return "due " + longDate(it.Due)
+}
+
 // subject is the email's subject line for the recipient who (the kind and key a target
-// carries, e.g. "agency_contact E23000001").
+// carries, e.g. "agency_contact E23000001"): the reason, the check, its CRN and its date, as
+// "Overdue: DA check for X123456, due 3 November 2026", so that no two emails about different
+// checks or dates share a subject (mail programs thread emails by subject). A digest of
+// several checks names its most urgent one and counts the others.
 func (d digest) subject(who string) string {
 	lines := d.lines()
-	n := len(lines)
-	noun := "checks need"
-	if n == 1 {
-		noun = "check needs"
+	first := lines[0]
+	s := fmt.Sprintf("%s: %s for %s, %s", first.Rule.Reason(), first.Type.Info().Short, first.CRN, first.when())
+	switch n := len(lines) - 1; {
+	case n == 1:
+		s += " – and 1 more check"
+	case n > 1:
+		s += fmt.Sprintf(" – and %d more checks", n)
 	}
-	s := fmt.Sprintf("Safeguarding: %d %s attention – %s", n, noun, strings.ToLower(headlines[lines[0].Rule][:1])+headlines[lines[0].Rule][1:])
 	if d.urgentForAgency(who) {
 		// A mailbox triaged by subject must see first that an answer is due at once.
 		s = "Urgent – " + s
@@ -166,6 +225,8 @@ func (d digest) urgentForAgency(who string) bool {
 
 type view struct {
 	Lines []lineView
+	// Support is the address to ask for access or help signing in; empty when none is set.
+	Support string
 }
 
 type lineView struct {
@@ -177,11 +238,12 @@ type lineView struct {
 	Due          string
 	ReleaseDate  string
 	WorkdaysLeft string
+	RequestedBy  string
 	Link         string
 }
 
-func (d digest) view() view {
-	var v view
+func (d digest) view(support string) view {
+	v := view{Support: support}
 	for _, it := range d.lines() {
 		left := fmt.Sprintf("%d working days", it.WorkdaysLeft)
 		switch {
@@ -192,20 +254,22 @@ func (d digest) view() view {
 		case it.WorkdaysLeft < 0:
 			left = "released"
 		}
-		due := it.Due.String()
+		due := longDate(it.Due)
 		switch {
 		case it.Rule == RequestWithdrawn:
 			due = "no answer is needed"
-		case due == "":
-			due = "not set"
 		}
 		if !it.Was.IsZero() {
-			due += " (was " + it.Was.String() + ")"
+			due += " (was " + longDate(it.Was) + ")"
+		}
+		requested := ""
+		if it.RequestedBy != "" {
+			requested = it.RequestedBy + ", " + longDate(checks.DateOf(it.RequestedAt))
 		}
 		v.Lines = append(v.Lines, lineView{
 			Headline: headlines[it.Rule], CRN: it.CRN, Type: it.Type.Info().Name + " check",
 			Agency: fmt.Sprintf("%s (%s)", it.AgencyName, it.Agency), DueLabel: it.DueLabel, Due: due,
-			ReleaseDate: it.ReleaseDate.String(), WorkdaysLeft: left, Link: it.Link,
+			ReleaseDate: longDate(it.ReleaseDate), WorkdaysLeft: left, RequestedBy: requested, Link: it.Link,
 		})
 	}
 	return v
@@ -219,10 +283,16 @@ const textBody = `These safeguarding checks need your attention, most urgent fir
   Agency:         {{.Agency}}
   {{printf "%-15s" (print .DueLabel ":")}} {{.Due}}
   Release date:   {{.ReleaseDate}} ({{.WorkdaysLeft}})
+{{- with .RequestedBy}}
+  Requested by:   {{.}}{{end}}
   Open:           {{.Link}}
 {{end}}
 Sign in to see the details. This email holds no personal details on purpose: please do not
 reply with any.
+
+{{if .Support}}To get access to this service, or for help signing in, email {{.Support}}.
+{{- else}}To get access to this service, or for help signing in, ask the probation team that
+sent this email.{{end}}
 `
 
 const htmlBody = `<!DOCTYPE html>
@@ -239,11 +309,13 @@ const htmlBody = `<!DOCTYPE html>
 <td style="padding: 4px 8px; border-bottom: 1px solid #b1b4b6;">{{.Agency}}</td>
 <td style="padding: 4px 8px; border-bottom: 1px solid #b1b4b6;">{{.DueLabel}} {{.Due}}</td>
 <td style="padding: 4px 8px; border-bottom: 1px solid #b1b4b6;">{{.ReleaseDate}} ({{.WorkdaysLeft}})</td>
+<td style="padding: 4px 8px; border-bottom: 1px solid #b1b4b6;">{{with .RequestedBy}}{{.}}{{else}}Not yet requested{{end}}</td>
 <td style="padding: 4px 8px; border-bottom: 1px solid #b1b4b6;"><a href="{{.Link}}">Open</a></td>
 </tr>
 {{end}}</tbody>
 </table>
 <p>Sign in to see the details. This email holds no personal details on purpose: please do not reply with any.</p>
+<p>{{if .Support}}To get access to this service, or for help signing in, email <a href="mailto:{{.Support}}">{{.Support}}</a>.{{else}}To get access to this service, or for help signing in, ask the probation team that sent this email.{{end}}</p>
 </body></html>
 `
 
@@ -255,7 +327,7 @@ type templates struct {
 
 func newTemplates() templates {
 	headers := func() []string {
-		return []string{"What", "CRN", "Check", "Agency", "Date", "Release", "Link"}
+		return []string{"What", "CRN", "Check", "Agency", "Date", "Release", "Requested by", "Link"}
 	}
 	return templates{
 		text: texttemplate.Must(texttemplate.New("text").Parse(textBody)),
@@ -263,9 +335,9 @@ func newTemplates() templates {
 	}
 }
 
-func (t templates) render(d digest) (text, html string, err error) {
+func (t templates) render(d digest, support string) (text, html string, err error) {
 	var tb, hb bytes.Buffer
-	v := d.view()
+	v := d.view(support)
 	if err := t.text.Execute(&tb, v); err != nil {
 		return "", "", fmt.Errorf("render text: %w", err)
 	}

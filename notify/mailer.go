@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	netmail "net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,10 +36,20 @@ func Permanent(err error) bool {
 
 // message builds the MIME message of an email: plain text with an HTML alternative, and a
 // Message-ID derived from the idempotency key, so that a message sent twice (delivery is at
-// least once) is recognisably the same message.
-func message(from string, e Email) (*mail.Msg, error) {
+// least once) is recognisably the same message. name, when set, is the sender's display
+// name ("Safeguarding checks"), which a mailbox shows instead of the bare address.
+func message(from, name string, e Email) (*mail.Msg, error) {
 	m := mail.NewMsg()
-	if err := m.From(from); err != nil {
+	err := m.From(from)
+	if err == nil && name != "" {
+		// The configured name over the address alone (a From given as "Name <address>"
+		// takes the configured name instead).
+		var addr *netmail.Address
+		if addr, err = netmail.ParseAddress(from); err == nil {
+			err = m.FromFormat(name, addr.Address)
+		}
+	}
+	if err != nil {
 		return nil, permanentError{fmt.Errorf("sender %q: %w", from, err)}
 	}
 	if err := m.To(e.To); err != nil {
@@ -81,6 +92,8 @@ type SMTPConfig struct {
 	Password string
 	TLS      TLS
 	From     string
+	// FromName is the sender's display name; empty, the address alone.
+	FromName string
 	Timeout  time.Duration
 	// OneConnectionPerEmail dials for every email instead of once per batch. It exists to
 	// measure what connection reuse saves; nothing else should set it.
@@ -141,7 +154,7 @@ func (s *SMTPMailer) send(ctx context.Context, emails []Email, done func(int, er
 	}
 	defer c.Close()
 	for i, e := range emails {
-		m, err := message(s.cfg.From, e)
+		m, err := message(s.cfg.From, s.cfg.FromName, e)
 		if err != nil {
 			done(i, err)
 			continue
@@ -169,6 +182,8 @@ func (s *SMTPMailer) send(ctx context.Context, emails []Email, done func(int, er
 type FileMailer struct {
 	Dir  string
 	From string
+	// FromName is the sender's display name, as SMTPConfig's.
+	FromName string
 }
 
 // Send writes the emails; a file already there for the same key is overwritten, so a second
@@ -181,7 +196,7 @@ func (f FileMailer) Send(_ context.Context, emails []Email, done func(int, error
 		return
 	}
 	for i, e := range emails {
-		m, err := message(f.From, e)
+		m, err := message(f.From, f.FromName, e)
 		if err != nil {
 			done(i, err)
 			continue

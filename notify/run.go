@@ -52,6 +52,9 @@ func (noObserver) Attempted(bool) {}
 type Escalator struct {
 	// Observe is told of every rung recorded; nobody by default.
 	Observe Observer
+	// Support is the address every email gives for getting access to the service or help
+	// signing in (SAFEGUARDING_SUPPORT_EMAIL); empty, the emails say to ask probation.
+	Support string
 
 	checks    checkSource
 	directory directory
@@ -525,6 +528,21 @@ func (e *Escalator) address(ctx context.Context, book *addressBook, c checks.Che
 		return due{}, err
 	}
 	it.AgencyName = agency.Name
+	if c.RequestedBy != "" {
+		// Who asked, so that the agency knows whom to call: the name and team of a member of
+		// staff, never anything about the person the check is on.
+		u, err := book.user(ctx, c.RequestedBy)
+		if err != nil {
+			return due{}, err
+		}
+		if u != nil {
+			it.RequestedBy = u.Name
+			if len(u.Teams) > 0 {
+				it.RequestedBy += " (team " + strings.Join(u.Teams, ", ") + ")"
+			}
+			it.RequestedAt = c.RequestedAt
+		}
+	}
 	d := due{check: c, item: it}
 	seen := map[string]bool{}
 	for _, r := range rungOf(it.Rule).to(c.Status) {
@@ -543,7 +561,7 @@ func (e *Escalator) address(ctx context.Context, book *addressBook, c checks.Che
 }
 
 func (e *Escalator) compose(d digest, recipient string, asOf, now time.Time) (Email, error) {
-	text, html, err := e.templates.render(d)
+	text, html, err := e.templates.render(d, e.Support)
 	if err != nil {
 		return Email{}, err
 	}

@@ -83,6 +83,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, serving b
 	a.outbox = store.NewOutbox(db)
 	ladder := notify.Ladder{Thresholds: cfg.Thresholds, Deadlines: deadlines}
 	a.escalator = notify.NewEscalator(a.store, a.store, a.outbox, ladder, a.clock, cfg.BaseURL, log)
+	a.escalator.Support = cfg.SupportEmail
 	a.sender = notify.NewSender(a.outbox, a.mailer(), a.clock, cfg.Sender, log)
 	if err := a.svc.Start(ctx); err != nil {
 		a.Close()
@@ -122,7 +123,7 @@ func openEmbedded(ctx context.Context, dataDir string, log *slog.Logger, serving
 // mailer is the SMTP relay when one is configured, else .eml files under the data directory.
 func (a *app) mailer() notify.Mailer {
 	if a.cfg.SMTP.Host == "" {
-		return notify.FileMailer{Dir: a.mailDir(), From: a.cfg.SMTP.From}
+		return notify.FileMailer{Dir: a.mailDir(), From: a.cfg.SMTP.From, FromName: a.cfg.SMTP.FromName}
 	}
 	return notify.NewSMTPMailer(a.cfg.SMTP)
 }
