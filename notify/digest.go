@@ -123,8 +123,18 @@ func sortItems(items []Item) {
 			}
 			return 1
 		}
-		return strings.Compare(a.CRN, b.CRN)
+		if c := strings.Compare(a.CRN, b.CRN); c != 0 {
+			return c
+		}
+		// The order a release shows its checks in: the subject names the first, whichever
+		// order the database read them in.
+		return typeOrder(a.Type) - typeOrder(b.Type)
 	})
+}
+
+// typeOrder is a check type's place in checks.TypeInfos.
+func typeOrder(t checks.CheckType) int {
+	return slices.IndexFunc(checks.TypeInfos(), func(ti checks.TypeInfo) bool { return ti.Type == t })
 }
 
 // lines returns what the email lists: one line per check, at its most urgent rung (the

@@ -23,6 +23,7 @@ const (
 	metEscalation  = "dci@met.example.org"
 	cityContact    = "mash@cityoflondon.example.org"
 	cityEscalation = "head@cityoflondon.example.org"
+	supportEmail   = "support@probation.example.org"
 )
 
 // fixture is the whole escalation chain on a fresh database: the checks service, the outbox,
@@ -58,6 +59,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.ladder = notify.Ladder{Thresholds: notify.DefaultThresholds(), Deadlines: deadlines}
 	f.esc = notify.NewEscalator(f.store, f.store, f.outbox, f.ladder, f.clock, "https://safeguarding.example.org", testenv.Logger())
+	f.esc.Support = supportEmail
 	f.sender = notify.NewSender(f.outbox, f.mailer(), f.clock, notify.DefaultSenderConfig(), testenv.Logger())
 
 	admin := checks.System("test")
@@ -75,7 +77,8 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func (f *fixture) mailer() notify.Mailer {
-	return notify.NewSMTPMailer(notify.SMTPConfig{Host: f.smtp.Host, Port: f.smtp.Port, TLS: notify.TLSNone, From: "safeguarding@probation.example.org", Timeout: 5 * time.Second})
+	return notify.NewSMTPMailer(notify.SMTPConfig{Host: f.smtp.Host, Port: f.smtp.Port, TLS: notify.TLSNone,
+		From: "safeguarding@probation.example.org", FromName: "Safeguarding checks", Timeout: 5 * time.Second})
 }
 
 func (f *fixture) user(t *testing.T, in checks.UserInput) checks.User {

@@ -260,13 +260,14 @@ func TestADigestListsTheMostUrgentFirstWithWhatItsReaderNeeds(t *testing.T) {
 		t.Errorf("the imminent release (at %d) should come before the overdue request (at %d):\n%s", imminent, overdue, text)
 	}
 	for _, want := range []string{"X222222", "X111111", "Domestic abuse check", "Child safeguarding check",
-		"Metropolitan Police Service (E23000001)", "Release date:   2027-01-18 (release day)", "https://safeguarding.example.org/checks/"} {
+		"Metropolitan Police Service (E23000001)", "Release date:   18 January 2027 (release day)", "https://safeguarding.example.org/checks/"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the digest lacks %q", want)
 		}
 	}
-	if !strings.Contains(msgs[0].Subject(), "4 checks need attention") {
-		t.Errorf("subject %q does not count the checks", msgs[0].Subject())
+	// The subject names the most urgent check, its reason and date, and counts the others.
+	if want := "Release close: DA check for X222222, release 18 January 2027 – and 3 more checks"; msgs[0].Subject() != want {
+		t.Errorf("subject %q, want %q", msgs[0].Subject(), want)
 	}
 }
 

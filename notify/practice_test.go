@@ -104,7 +104,7 @@ func TestMoreTimeAgreedIsToldToTheAgencyWithItsNewDueDate(t *testing.T) {
 	}
 	f.sweep(t)
 	msgs := f.smtp.To(metContact)
-	if len(msgs) != 1 || headline(msgs[0]) != notify.DueDateChanged || !strings.Contains(msgs[0].Text(), "2027-02-10 (was 2027-02-08)") {
+	if len(msgs) != 1 || headline(msgs[0]) != notify.DueDateChanged || !strings.Contains(msgs[0].Text(), "10 February 2027 (was 8 February 2027)") {
 		t.Fatalf("the Met got %d emails after more time was agreed, want one due date change to 10 February (was 8)", len(msgs))
 	}
 }

@@ -171,7 +171,7 @@ func TestTheAgencyIsToldWithinSecondsWhenARequestsDueDateMoves(t *testing.T) {
 	f.smtp.Reset()
 	f.clock.Advance(20 * time.Second)
 	f.runWith(t, notify.RunOptions{Rules: notify.NoticeRules()})
-	if msgs := f.smtp.To(metContact); len(msgs) != 1 || headline(msgs[0]) != notify.RequestNotice || !strings.Contains(msgs[0].Text(), "2027-02-08") {
+	if msgs := f.smtp.To(metContact); len(msgs) != 1 || headline(msgs[0]) != notify.RequestNotice || !strings.Contains(msgs[0].Text(), "8 February 2027") {
 		t.Fatalf("the Met got %d emails at the request, want the request notice giving 8 February", len(msgs))
 	}
 	tests := []struct {
@@ -180,7 +180,7 @@ func TestTheAgencyIsToldWithinSecondsWhenARequestsDueDateMoves(t *testing.T) {
 		want        string // what the Met's email says of the due date; empty: no email
 	}{
 		{"a postponement that moves the due date is told with the date it replaces",
-			"2027-02-02 10:00", "2027-03-15", "2027-02-15 (was 2027-02-08)"},
+			"2027-02-02 10:00", "2027-03-15", "15 February 2027 (was 8 February 2027)"},
 		{"a postponement that leaves the due date alone tells nothing", "2027-02-03 10:00", "2027-04-01", ""},
 	}
 	for _, tt := range tests {
