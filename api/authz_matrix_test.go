@@ -538,6 +538,17 @@ var authzTable = map[string][]authzCase{
 			}}
 		},
 		want: statusesOf(see303, see303, nf404, see303, nf404, nf404, nf404, no403)}},
+	"GET /answered": {{what: "what a liaison's agency answered", target: fixed("/answered"),
+		want: statusesOf(nf404, nf404, nf404, nf404, nf404, ok200, ok200, toSignIn)}},
+	"POST /checks/:id/notes": {{what: "a liaison's note on a request", fresh: true,
+		target: onCheck(checks.StatusRequested, func(id string) string { return "/checks/" + id + "/notes" }, nil, url.Values{"note": {"We will answer by Friday."}}),
+		want:   statusesOf(nf404, nf404, nf404, nf404, nf404, see303, nf404, no403)}},
+	"GET /accessibility": {{what: "the accessibility statement, for anyone", target: fixed("/accessibility"),
+		want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200)}},
+	"GET /privacy": {{what: "the privacy notice, for anyone", target: fixed("/privacy"),
+		want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200)}},
+	"GET /cookies": {{what: "the cookies page, for anyone", target: fixed("/cookies"),
+		want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200)}},
 	"POST /releases/new": {{what: "recording a release for the team", fresh: true,
 		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
 			return authzTarget{path: "/releases/new", form: url.Values{

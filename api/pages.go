@@ -40,6 +40,11 @@ type pageData struct {
 	Notice  string
 	Errors  []formError
 	Data    any
+	// Back, when set, is where the page's back link goes (GOV.UK's back link, above the
+	// content): the page the user most likely came from.
+	Back string
+	// Support is the address for access and help (SAFEGUARDING_SUPPORT_EMAIL); write sets it.
+	Support string
 }
 
 type navItem struct {
@@ -94,11 +99,19 @@ func (s *Server) write(c *gin.Context, status int, page string, d pageData) {
 		d.Where = s.where(c, user)
 		d.Nav = navFor(user, c.Request.URL.Path)
 	}
+	d.Support = s.opts.SupportEmail
 	if sess, ok := c.Get(keySession); ok && d.CSRF == "" {
 		d.CSRF = sess.(checks.Session).CSRF
 	}
 	var buf bytes.Buffer
-	if err := s.pages[page].ExecuteTemplate(&buf, "layout", d); err != nil {
+	err := s.pages[page].ExecuteTemplate(&buf, "layout", d)
+	if err == nil && inFormOrder(d.Errors, buf.Bytes()) {
+		// The error summary lists the mistakes in the order of the form (GOV.UK's pattern),
+		// whatever order the service found them in: the page itself says where each field is.
+		buf.Reset()
+		err = s.pages[page].ExecuteTemplate(&buf, "layout", d)
+	}
+	if err != nil {
 		err = fmt.Errorf("render the %s page: %w", page, err)
 		if page == "message" {
 			// The error page itself: nothing is left to render with.
@@ -129,7 +142,7 @@ func navFor(u checks.User, path string) []navItem {
 	var items []navItem
 	switch u.Role {
 	case checks.RoleLiaison:
-		items = []navItem{{Href: "/queue", Text: "Requests"}}
+		items = []navItem{{Href: "/queue", Text: "Requests"}, {Href: "/answered", Text: "Answered"}}
 	case checks.RoleCOM:
 		items = []navItem{{Href: "/releases", Text: "Releases"}, {Href: "/releases/new", Text: "Record a release"}}
 	case checks.RoleManager, checks.RoleAdmin:
@@ -340,6 +353,7 @@ func notice(c *gin.Context) string {
 		"time-asked":            "Your request for more time was sent to probation",
 		"recorded":              "The release is recorded, with both of its checks",
 		"address-changed":       "The address and the people are changed",
+		"note-added":            "Your note was added: probation sees it on the release's page",
 	}[c.Query("notice")]
 }
 

@@ -266,5 +266,5 @@ func (s *Server) renderAddress(c *gin.Context, status int, r checks.Release, for
 		s.failPage(c, err)
 		return
 	}
-	s.render(c, status, "release-address", pageData{Title: "Change the address and people", Errors: errs, Data: view})
+	s.render(c, status, "release-address", pageData{Title: "Change the address and people", Errors: errs, Back: "/releases/" + r.ID, Data: view})
 }

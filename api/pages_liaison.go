@@ -78,6 +78,8 @@ type checkView struct {
 	Outcome, Summary string
 	Outcomes         []option
 	ReleasedOn       string // see releasedOn
+	// DaysLeft is the working days from today to the due date: negative when overdue.
+	DaysLeft int
 	// Typed is what was typed into the form asking for more time, when it failed.
 	Typed map[string]string
 }
@@ -117,11 +119,16 @@ func (s *Server) renderCheck(c *gin.Context, status int, ch checks.AgencyView, e
 }
 
 func (s *Server) renderCheckTyped(c *gin.Context, status int, ch checks.AgencyView, errs []formError, outcome, summary string, typed map[string]string) {
+	back := "/queue"
+	if ch.Response != nil {
+		back = "/answered"
+	}
 	s.render(c, status, "check", pageData{
-		Title: ch.Type.Info().Name + " check for " + ch.CRN, Errors: errs, Notice: notice(c),
+		Title: ch.Type.Info().Name + " check for " + ch.CRN, Errors: errs, Notice: notice(c), Back: back,
 		Data: checkView{
 			Check: ch, Overdue: ch.Overdue(s.svc.Today()), Outcome: outcome, Summary: summary, Typed: typed,
 			ReleasedOn: releasedOn(s.svc.Deadlines(), ch.ReleaseDate),
+			DaysLeft:   s.svc.Deadlines().Calendar.WorkdaysBetween(s.svc.Today(), ch.DueDate),
 			Outcomes: []option{
 				{string(checks.OutcomeInformationHeld), "Information held"},
 				{string(checks.OutcomeNoInformation), "No information held"},

@@ -167,7 +167,7 @@ func (s *Server) renderRelease(c *gin.Context, status int, r checks.Release, err
 	if typed == nil {
 		typed = map[string]string{}
 	}
-	s.render(c, status, "release", pageData{Title: r.FullName + " (" + r.CRN + ")", Notice: notice(c), Errors: errs,
+	s.render(c, status, "release", pageData{Title: r.FullName + " (" + r.CRN + ")", Notice: notice(c), Errors: errs, Back: "/releases",
 		Data: releaseView{Release: r, Checks: panels, Typed: typed,
 			WorkdaysLeft: s.svc.Deadlines().WorkdaysToRelease(today, r.ReleaseDate),
 			ReleasedOn:   releasedOn(s.svc.Deadlines(), r.ReleaseDate),
@@ -308,7 +308,7 @@ func (s *Server) renderNewRelease(c *gin.Context, status int, form map[string]st
 		}
 		slices.SortFunc(view.Teams, func(a, b option) int { return strings.Compare(a.Value, b.Value) })
 	}
-	s.render(c, status, "new-release", pageData{Title: "Record a release", Errors: errs, Data: view})
+	s.render(c, status, "new-release", pageData{Title: "Record a release", Errors: errs, Back: "/releases", Data: view})
 }
 
 // agencyOptions lists the active agencies of a kind, to choose from in a form.

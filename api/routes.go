@@ -60,6 +60,10 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/assets/*filepath", s.limitAnonymous, s.assets)
 	r.GET("/sign-in", s.limitAnonymous, s.signInPage)
 	r.POST("/sign-in", s.limitAnonymous, s.signIn)
+	// What the footer links to: readable without signing in (issue 15).
+	r.GET("/accessibility", s.limitAnonymous, s.aboutPage("accessibility", "Accessibility statement"))
+	r.GET("/privacy", s.limitAnonymous, s.aboutPage("privacy", "Privacy notice"))
+	r.GET("/cookies", s.limitAnonymous, s.aboutPage("cookies", "Cookies"))
 	pages := r.Group("/", s.signedIn, s.limitUser)
 	pages.GET("/", s.home)
 	pages.GET("/queue", s.queuePage)
@@ -84,4 +88,7 @@ func (s *Server) routes(r *gin.Engine) {
 	forms.POST("/checks/:id/extension", s.extensionForm)
 	forms.POST("/releases/new", s.newReleaseForm)
 	forms.POST("/releases/:id/address", s.addressForm)
+	// The liaisons' list of what they answered, and their notes (issue 15).
+	pages.GET("/answered", s.answeredPage)
+	forms.POST("/checks/:id/notes", s.noteForm)
 }

@@ -63,6 +63,10 @@ type Options struct {
 	// SecureCookies marks the pages' cookies Secure: set it when the service is reached over
 	// https (the base URL says so).
 	SecureCookies bool
+	// SupportEmail is where people ask for access or help (SAFEGUARDING_SUPPORT_EMAIL): the
+	// pages' phase banner, footer and accessibility statement give it. Empty: they say whom
+	// to ask instead.
+	SupportEmail string
 }
 
 // Outbox is what the admin endpoints read of the outbox (package store keeps it).

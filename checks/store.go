@@ -136,7 +136,9 @@ type CheckQuery struct {
 	Today   Date
 	// Undeliverable keeps only checks whose request could not be emailed to their agency.
 	Undeliverable bool
-	Limit         int
+	// AnsweredFrom, when set, keeps only checks answered at or after it.
+	AnsweredFrom time.Time
+	Limit        int
 	Cursor        string
 }
 

@@ -323,6 +323,9 @@ func (s *Store) FindChecks(ctx context.Context, q checks.CheckQuery) (checks.Pag
 	if q.Undeliverable {
 		f["undeliverable"] = true
 	}
+	if !q.AnsweredFrom.IsZero() {
+		f["response.responded_at"] = bson.M{"$gte": q.AnsweredFrom}
+	}
 	dates := bson.M{}
 	if !q.ReleaseFrom.IsZero() {
 		dates["$gte"] = q.ReleaseFrom.String()

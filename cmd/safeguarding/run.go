@@ -184,6 +184,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		AnonymousRate: a.cfg.AnonymousRate, AnonymousBurst: a.cfg.AnonymousBurst,
 		SignInRate: a.cfg.SignInRate, SignInBurst: a.cfg.SignInBurst,
 		SecureCookies: strings.HasPrefix(a.cfg.BaseURL, "https://"),
+		SupportEmail:  a.cfg.SupportEmail,
 	})
 	if err != nil {
 		return fmt.Errorf("trusted proxies: %w", err)
