@@ -139,7 +139,7 @@ type CheckQuery struct {
 	// AnsweredFrom, when set, keeps only checks answered at or after it.
 	AnsweredFrom time.Time
 	Limit        int
-	Cursor        string
+	Cursor       string
 }
 
 // ReleaseQuery selects releases for a list.
