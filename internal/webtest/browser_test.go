@@ -294,4 +294,32 @@ func (b *browser) axe(page string) {
 	for _, v := range violations {
 		b.t.Errorf("%s (%s): axe %s, %s: %s", page, b.path(), v.Impact, v.ID, v.Help+" at "+strings.Join(v.Nodes, "; "))
 	}
+	b.narrow(page)
+}
+
+// narrow shows the page 320 CSS pixels wide (WCAG 2.2's reflow, 1.4.10: a 1280 pixel screen
+// zoomed to 400%) and fails the test if anything on it makes the page scroll sideways,
+// naming the first elements that stick out. Every page the sweep checks with axe is checked
+// so.
+func (b *browser) narrow(page string) {
+	b.t.Helper()
+	b.do(chromedp.EmulateViewport(320, 800))
+	defer b.do(chromedp.EmulateReset())
+	out := run(b, chromedp.Evaluate[string](`(() => {
+		const root = document.documentElement, width = root.clientWidth;
+		const out = [...document.body.querySelectorAll("*")].filter(e => e.getBoundingClientRect().right > width + 0.5)
+			.slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (typeof e.className === "string" && e.className ? "." + e.className.trim().split(/\s+/).join(".") : ""));
+		return JSON.stringify({scroll: root.scrollWidth, width, out});
+	})()`))
+	var got struct {
+		Scroll, Width int
+		Out           []string
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		b.t.Fatalf("the page's width: %v", err)
+	}
+	if got.Scroll > got.Width {
+		b.snap(page + " at 320 px")
+		b.t.Errorf("%s (%s) at 320 px: the page is %d px wide and scrolls sideways; sticking out: %s", page, b.path(), got.Scroll, strings.Join(got.Out, ", "))
+	}
 }
