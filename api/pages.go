@@ -179,7 +179,7 @@ func (s *Server) failPage(c *gin.Context, err error) {
 		// Someone else got there first, or the page was out of date: say what, plainly.
 		var e *checks.Error
 		errors.As(err, &e)
-		s.message(c, class.HTTPStatus, class.Heading, "It could not be done: "+e.Message+".", class.Advice)
+		s.message(c, class.HTTPStatus, class.Heading, "It could not be done: "+plainMessage(e.Message)+".", class.Advice)
 		return
 	}
 	if class.Temporary {

@@ -7,9 +7,13 @@ import (
 	"bytes"
 	"cmp"
 	"net/http"
+	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/probation/safeguarding/checks"
 )
 
 // inFormOrder sorts errs by where each one's field first appears in the rendered page (its
@@ -45,4 +49,36 @@ func (s *Server) aboutPage(page, title string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		s.write(c, http.StatusOK, page, pageData{Title: title})
 	}
+}
+
+// statusName is a check's status as the pages say it.
+func statusName(st checks.Status) string {
+	return map[checks.Status]string{
+		checks.StatusRequired: "Not requested", checks.StatusRequested: "Requested", checks.StatusResponded: "Answered",
+		checks.StatusCompleted: "Completed", checks.StatusNotRequired: "Not required", checks.StatusWithdrawn: "Withdrawn",
+	}[st]
+}
+
+var (
+	isoDate     = regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`)
+	statusWords = regexp.MustCompile(`\ba check that is (required|requested|responded|completed|not_required|withdrawn)\b`)
+	versionNote = regexp.MustCompile(`version \d+ is no longer current \(now \d+\)`)
+)
+
+// plainMessage turns a refusal of the service, written for the API, into words for a page:
+// dates written out, statuses as the pages name them, no version numbers. A person reading
+// a page has no use for 2027-02-10, not_required or "version 3".
+func plainMessage(msg string) string {
+	msg = isoDate.ReplaceAllStringFunc(msg, func(s string) string {
+		d, err := checks.ParseDate(s)
+		if err != nil {
+			return s
+		}
+		return d.Midday().Format("2 January 2006")
+	})
+	msg = statusWords.ReplaceAllStringFunc(msg, func(s string) string {
+		st := s[strings.LastIndex(s, " ")+1:]
+		return "a check that is " + strings.ToLower(statusName(checks.Status(st)))
+	})
+	return versionNote.ReplaceAllString(msg, "it changed since you opened the page")
 }

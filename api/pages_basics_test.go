@@ -179,3 +179,37 @@ func TestPagesHaveABackLinkToWhereTheUserCameFrom(t *testing.T) {
 		})
 	}
 }
+
+func TestARefusalOnAPageCarriesNoInternalValues(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"a date is written out", "more time, until 2027-02-10, was already asked for", "more time, until 10 February 2027, was already asked for"},
+		{"a status is named as the pages name it", "cannot complete a check that is not_required", "cannot complete a check that is not required"},
+		{"an answered check is called answered", "cannot request a check that is responded", "cannot request a check that is answered"},
+		{"a version number is left out", "version 3 is no longer current (now 4): read it again and retry", "it changed since you opened the page: read it again and retry"},
+		{"a field's reason keeps its words", "Summary is required", "Summary is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := plainMessage(tt.in); got != tt.want {
+				t.Errorf("plainMessage(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAConflictOnAPageNamesTheStatusInWords(t *testing.T) {
+	e := newEnv(t)
+	r := e.createRelease(t, e.com, nil)
+	da := checkOf(t, r, "domestic_abuse")
+	want(t, e.do(t, e.com.Token, "POST", "/api/v1/checks/"+da.ID+"/not-required", map[string]any{"reason": "No partner."}), http.StatusOK, nil)
+	session := e.signInWithForm(t, e.com.Token)
+	csrf := csrfField.FindStringSubmatch(e.page(t, "GET", "/releases/"+r.ID, nil, session).body)[1]
+	// The page was open before the check was marked not required: its request button is sent.
+	res := e.page(t, "POST", "/checks/"+da.ID+"/request", url.Values{"csrf_token": {csrf}}, session)
+	if res.status != http.StatusConflict {
+		t.Fatalf("requesting a check marked not required: %d", res.status)
+	}
+	if !strings.Contains(res.body, "not required") || strings.Contains(res.body, "not_required") {
+		t.Errorf("the refusal does not name the status in words: %s", res.body)
+	}
+}

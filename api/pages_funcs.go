@@ -28,12 +28,7 @@ func (s *Server) templateFuncs() template.FuncMap {
 			l := t.In(checks.London())
 			return l.Format("2 January 2006") + " at " + strings.ToLower(l.Format("3:04pm"))
 		},
-		"statusName": func(st checks.Status) string {
-			return map[checks.Status]string{
-				checks.StatusRequired: "Not requested", checks.StatusRequested: "Requested", checks.StatusResponded: "Answered",
-				checks.StatusCompleted: "Completed", checks.StatusNotRequired: "Not required", checks.StatusWithdrawn: "Withdrawn",
-			}[st]
-		},
+		"statusName": statusName,
 		"statusClass": func(st checks.Status) string {
 			return map[checks.Status]string{
 				checks.StatusRequired: "govuk-tag--grey", checks.StatusRequested: "govuk-tag--light-blue", checks.StatusResponded: "govuk-tag--purple",
@@ -170,12 +165,12 @@ func formErrors(err error, plain map[string]string) []formError {
 		text := plain[f.Field]
 		if text == "" || checks.AboutCharacters(f.Reason) {
 			// The usual "Enter ..." would not tell what to take out of what was typed.
-			text = sentence(f.Field, f.Reason)
+			text = plainMessage(sentence(f.Field, f.Reason))
 		}
 		out = append(out, formError{f.Field, text})
 	}
 	if len(out) == 0 {
-		out = append(out, formError{"", e.Message})
+		out = append(out, formError{"", plainMessage(e.Message)})
 	}
 	return out
 }

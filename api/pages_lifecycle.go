@@ -54,5 +54,6 @@ func conflictText(err error) string {
 	if !ok || e.Message == "" {
 		return "This has changed: reload the page to see where things stand"
 	}
-	return strings.ToUpper(e.Message[:1]) + e.Message[1:]
+	msg := plainMessage(e.Message)
+	return strings.ToUpper(msg[:1]) + msg[1:]
 }
