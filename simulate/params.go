@@ -12,6 +12,7 @@ package simulate
 import (
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/probation/safeguarding/checks"
 )
@@ -54,12 +55,18 @@ type Params struct {
 	// Response to chasing: the chance that the person who holds the check acts on the day an
 	// email names it; an email to a manager reaches them with ManagerRelay of that chance.
 	COMChase, AgencyChase, ManagerRelay float64
+
+	// NoticeEvery is how often the notice sweep runs in the simulated office day.
+	NoticeEvery time.Duration
 }
 
-// Engine-dependent defaults of the region's size: a full region on the real engine, one team
-// on the embedded one (which scans every document on every write; see the README).
+// Engine-dependent defaults of the region's size: on the real engine a probation delivery
+// unit's year (8 teams, about 770 releases: a sixth of a region, so that a run takes
+// minutes, not hours; --teams 48 --police-forces 5 --local-authorities 24 is a whole
+// region); one team on the embedded database, which scans every document on every write
+// (see the README).
 const (
-	RegionTeams = 40
+	RegionTeams = 8
 	TeamTeams   = 1
 )
 
@@ -67,13 +74,14 @@ const (
 func DefaultParams() Params {
 	return Params{
 		Seed: 1, Start: checks.MustDate("2025-04-07"), Weeks: 52,
-		Teams: 0, COMsPerTeam: 8, ReleasesPerCOM: 12, PoliceForces: 5, LocalAuthorities: 24,
+		Teams: 0, COMsPerTeam: 8, ReleasesPerCOM: 12, PoliceForces: 2, LocalAuthorities: 6,
 		LeadMin: 35, LeadMax: 130, LateShare: 0.2, LateLeadMin: 5, LateLeadMax: 30,
 		COMDelayMedian: 25, COMDelaySigma: 1.0,
 		CompleteDelayMedian: 3, CompleteDelaySigma: 0.8,
 		PoliceDelayMedian: 14, CSDelayMedian: 9, AgencySpread: 0.35, AnswerSigma: 0.8,
 		SlowShare: 0.2, SlowFactor: 2.5, ChaseOnlyAgencies: 1, DeclinedShare: 0.02,
 		COMChase: 0.5, AgencyChase: 0.35, ManagerRelay: 0.5,
+		NoticeEvery: 30 * time.Minute,
 	}
 }
 
@@ -102,11 +110,11 @@ func RegisterFlags(fs *flag.FlagSet, p *Params) {
 	fs.Uint64Var(&p.Seed, "seed", p.Seed, "seed of the generated year and of every draw: the same seed gives the same run")
 	fs.Var(dateFlag{&p.Start}, "start", "first day of the simulated year (YYYY-MM-DD); the default starts a financial year, so the year's bank holidays are all in it")
 	fs.IntVar(&p.Weeks, "weeks", p.Weeks, "weeks over which releases are recorded; the run goes on until the last of them is released")
-	fs.IntVar(&p.Teams, "teams", p.Teams, fmt.Sprintf("probation teams (0: %d on the real engine, a region; %d on the embedded one, which scans on every write)", RegionTeams, TeamTeams))
+	fs.IntVar(&p.Teams, "teams", p.Teams, fmt.Sprintf("probation teams (0: %d on the real engine, a delivery unit; %d on the embedded one, which scans on every write)", RegionTeams, TeamTeams))
 	fs.IntVar(&p.COMsPerTeam, "coms-per-team", p.COMsPerTeam, "COMs in each team, each with a manager per team: a typical community team")
 	fs.Float64Var(&p.ReleasesPerCOM, "releases-per-com", p.ReleasesPerCOM, "releases from custody recorded per COM per year: about one a month, a community caseload's share of custody cases")
-	fs.IntVar(&p.PoliceForces, "police-forces", p.PoliceForces, "police forces in the region: a probation region covers four to six forces")
-	fs.IntVar(&p.LocalAuthorities, "local-authorities", p.LocalAuthorities, "local authorities (children's services) in the region: about five per force")
+	fs.IntVar(&p.PoliceForces, "police-forces", p.PoliceForces, "police forces in the area: a delivery unit's area is in one or two forces (a region's, four to six)")
+	fs.IntVar(&p.LocalAuthorities, "local-authorities", p.LocalAuthorities, "local authorities (children's services) in the area: about three per force for a delivery unit (a region's, about five)")
 	fs.IntVar(&p.LeadMin, "lead-min", p.LeadMin, "fewest working days from recording a release to the release date, when recorded on time: about the 30-working-day request-by window plus a week")
 	fs.IntVar(&p.LeadMax, "lead-max", p.LeadMax, "most working days from recording to release, when recorded on time: about six months, the handover to the community COM")
 	fs.Float64Var(&p.LateShare, "late-share", p.LateShare, "share of releases recorded late (parole and home detention curfew decisions, late allocation, late recording)")
@@ -122,10 +130,11 @@ func RegisterFlags(fs *flag.FlagSet, p *Params) {
 	fs.Float64Var(&p.AnswerSigma, "answer-sigma", p.AnswerSigma, "spread of one answer's delay around its agency's median: a long tail of requests lost in a queue")
 	fs.Float64Var(&p.SlowShare, "slow-share", p.SlowShare, "share of agencies that are slow (backlogged)")
 	fs.Float64Var(&p.SlowFactor, "slow-factor", p.SlowFactor, "how many times longer a slow agency takes")
-	fs.IntVar(&p.ChaseOnlyAgencies, "chase-only", p.ChaseOnlyAgencies, "agencies (police forces first) that answer only when chased: one, as the issue asks")
+	fs.IntVar(&p.ChaseOnlyAgencies, "chase-only", p.ChaseOnlyAgencies, "agencies (local authorities, the last ones first) that answer only when chased: one, as the issue asks; a local authority, since with two forces a chase-only force would be half of all DA checks")
 	fs.Float64Var(&p.DeclinedShare, "declined-share", p.DeclinedShare, "share of answers that decline (counted apart, never as done): a few requests lack what the agency needs")
 	fs.Float64Var(&p.COMChase, "com-chase", p.COMChase, "chance a COM acts on a check the day an email names it (a reminder, an overdue notice, release imminent): an email is a prompt, not a command")
 	fs.Float64Var(&p.AgencyChase, "agency-chase", p.AgencyChase, "chance an agency's team answers the day an email chases a request: lower than a COM's, since the work queue is shared")
+	fs.DurationVar(&p.NoticeEvery, "notice-every", p.NoticeEvery, "how often the notice sweep runs in the simulated day. Production sweeps every 20s (SAFEGUARDING_NOTICE_INTERVAL), so that nearly every request or answer is its own email; 30m merges those minutes apart into one digest, which changes nobody's day (people read their mail each morning) but undercounts the agency mailboxes' notices: their email counts are a lower bound. 20s matches production at several times the run time")
 	fs.Float64Var(&p.ManagerRelay, "manager-relay", p.ManagerRelay, "share of the holder's chance that an email to a manager (the team's or the agency's) passes on: managers chase some, not all")
 }
 
@@ -163,6 +172,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("delay medians must be above 0")
 	case p.COMDelaySigma < 0 || p.CompleteDelaySigma < 0 || p.AgencySpread < 0 || p.AnswerSigma < 0:
 		return fmt.Errorf("spreads must not be negative")
+	case p.NoticeEvery < time.Second || p.NoticeEvery > 8*time.Hour:
+		return fmt.Errorf("--notice-every must be between 1s and 8h")
 	case p.SlowFactor < 1:
 		return fmt.Errorf("--slow-factor must be at least 1")
 	case p.ChaseOnlyAgencies < 0 || p.ChaseOnlyAgencies > p.PoliceForces+p.LocalAuthorities:

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/probation/safeguarding/checks"
 )
@@ -34,7 +35,7 @@ type YearSummary struct {
 
 // RunResult is one run's figures.
 type RunResult struct {
-	Mode  Mode        `json:"mode"`
+	Mode  Mode         `json:"mode"`
 	Types []TypeResult `json:"types"`
 	// Emails is the burden, by kind of mailbox.
 	Emails      []BurdenRow `json:"emails"`
@@ -45,8 +46,12 @@ type RunResult struct {
 	// Events counts the people's actions; Stale those the service refused because the check
 	// had moved on.
 	Events, Stale int
-	Where         string `json:"where"`
-	Wall          string `json:"wall_time"`
+	// Wall time spent in the daily runs, the notice sweeps (Sweeps of them) and the people's
+	// actions through the service.
+	DailyRuns, NoticeSweeps, Actions string
+	Sweeps                           int
+	Where                            string `json:"where"`
+	Wall                             string `json:"wall_time"`
 }
 
 // TypeResult is the inspection's measure for one check type.
@@ -68,13 +73,13 @@ type TypeResult struct {
 
 // BurdenRow is the emails received by one kind of mailbox.
 type BurdenRow struct {
-	Kind          string  `json:"kind"`
-	Mailboxes     int     `json:"mailboxes"`
-	Emails        int     `json:"emails"`
-	PerWeek       float64 `json:"per_mailbox_per_week"`
-	PerDay        float64 `json:"per_mailbox_per_working_day"`
-	MaxPerWeek    float64 `json:"busiest_mailbox_per_week"`
-	MaxDay        int     `json:"busiest_mailbox_day"`
+	Kind       string  `json:"kind"`
+	Mailboxes  int     `json:"mailboxes"`
+	Emails     int     `json:"emails"`
+	PerWeek    float64 `json:"per_mailbox_per_week"`
+	PerDay     float64 `json:"per_mailbox_per_working_day"`
+	MaxPerWeek float64 `json:"busiest_mailbox_per_week"`
+	MaxDay     int     `json:"busiest_mailbox_day"`
 }
 
 // Target is the issue's target and whether it was met.
@@ -99,7 +104,9 @@ var mailboxKinds = []string{"com", "manager", "agency_contact", "agency_escalati
 
 // result reads the service's own completion report and counts the emails.
 func (r *runner) result(ctx context.Context) (RunResult, error) {
-	res := RunResult{Mode: r.mode, WorkingDays: len(r.days), Weeks: float64(len(r.days)) / 5, Events: r.events, Stale: r.errs}
+	res := RunResult{Mode: r.mode, WorkingDays: len(r.days), Weeks: float64(len(r.days)) / 5, Events: r.events, Stale: r.errs,
+		DailyRuns: r.inDaily.Round(time.Millisecond).String(), NoticeSweeps: r.inSweeps.Round(time.Millisecond).String(),
+		Actions: r.inActions.Round(time.Millisecond).String(), Sweeps: r.sweeps}
 	// The inspection's measure, as the service computes it for managers.
 	rep, err := r.svc.Completion(ctx, r.admin, checks.ReportScope{From: r.p.Start.String(), To: r.y.End.String()})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/notify"
@@ -77,63 +78,107 @@ type Env struct {
 type Opener func(ctx context.Context, env Env) (System, func(), error)
 
 // Simulate generates the year of p and runs it twice through the service open wires, with
-// the ladder and without; progress (may be nil) is told how it goes.
-func Simulate(ctx context.Context, p Params, open Opener, progress io.Writer) (*Report, error) {
+// the ladder and without; progress (may be nil) is told how it goes. With parallel, the two
+// runs go at once (each has its own database, clock and SMTP server); the embedded database
+// serves one process's runs one at a time.
+func Simulate(ctx context.Context, p Params, open Opener, progress io.Writer, parallel bool) (*Report, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	if progress == nil {
 		progress = io.Discard
 	}
-	rep := &Report{Params: p}
-	var year *Year
-	for _, mode := range []Mode{ModeLadder, ModeBaseline} {
-		res, y, err := runOnce(ctx, p, year, mode, open, progress)
-		if err != nil {
-			return nil, fmt.Errorf("%s run: %w", mode, err)
-		}
-		year = y
-		rep.Runs = append(rep.Runs, res)
+	progress = &lockedWriter{w: progress}
+	ladder, err := prepare(ctx, p, ModeLadder, open, progress)
+	if err != nil {
+		return nil, err
 	}
+	defer ladder.close()
+	year, err := ladder.generate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ladder.y = year
+	results := make([]RunResult, 2)
+	baselineRun := func(ctx context.Context) error {
+		b, err := prepare(ctx, p, ModeBaseline, open, progress)
+		if err != nil {
+			return err
+		}
+		defer b.close()
+		b.y = year
+		results[1], err = b.run(ctx)
+		return err
+	}
+	if parallel {
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() (err error) { results[0], err = ladder.run(gctx); return err })
+		g.Go(func() error { return baselineRun(gctx) })
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+	} else {
+		if results[0], err = ladder.run(ctx); err != nil {
+			return nil, err
+		}
+		ladder.close()
+		if err := baselineRun(ctx); err != nil {
+			return nil, err
+		}
+	}
+	rep := &Report{Params: p, Runs: results}
 	rep.summarise(year)
 	return rep, nil
 }
 
-func runOnce(ctx context.Context, p Params, year *Year, mode Mode, open Opener, progress io.Writer) (RunResult, *Year, error) {
+// lockedWriter lets two runs report progress on one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// prepare starts the run's SMTP server and wires the service for it.
+func prepare(ctx context.Context, p Params, mode Mode, open Opener, progress io.Writer) (*runner, error) {
 	clock := &Clock{t: p.Start.Start().Add(-time.Hour)}
 	ms, err := StartMailServer(clock)
 	if err != nil {
-		return RunResult{}, nil, err
+		return nil, err
 	}
-	defer ms.Close()
 	sys, closeSys, err := open(ctx, Env{Clock: clock, SMTPHost: ms.Host, SMTPPort: ms.Port, Mode: mode})
 	if err != nil {
-		return RunResult{}, nil, err
+		_ = ms.Close()
+		return nil, fmt.Errorf("%s run: %w", mode, err)
 	}
-	defer closeSys()
-	sched, err := cron.ParseStandard(sys.Schedule)
-	if err != nil {
-		return RunResult{}, nil, fmt.Errorf("the escalation schedule: %w", err)
-	}
-	r := &runner{p: p, sys: sys, svc: sys.Service, mail: ms, clock: clock, mode: mode, sched: sched, progress: progress,
+	r := &runner{p: p, sys: sys, svc: sys.Service, mail: ms, clock: clock, mode: mode, progress: progress,
 		liaisons: map[string]checks.User{}, mailboxes: map[string]mailbox{}, byID: map[string]*held{}}
-	if year == nil {
-		if year, err = r.generate(ctx); err != nil {
-			return RunResult{}, nil, err
-		}
+	var once sync.Once
+	r.close = func() { once.Do(func() { closeSys(); _ = ms.Close() }) }
+	if r.sched, err = cron.ParseStandard(sys.Schedule); err != nil {
+		r.close()
+		return nil, fmt.Errorf("the escalation schedule: %w", err)
 	}
-	r.y = year
+	return r, nil
+}
+
+// run plays the year through the runner's service.
+func (r *runner) run(ctx context.Context) (RunResult, error) {
 	started := time.Now()
 	if err := r.people(ctx); err != nil {
-		return RunResult{}, nil, fmt.Errorf("create the region's people: %w", err)
+		return RunResult{}, fmt.Errorf("%s run: create the region's people: %w", r.mode, err)
 	}
 	if err := r.year(ctx); err != nil {
-		return RunResult{}, nil, err
+		return RunResult{}, fmt.Errorf("%s run: %w", r.mode, err)
 	}
 	res, err := r.result(ctx)
 	res.Wall = time.Since(started).Round(time.Second).String()
-	res.Where = sys.Where
-	return res, year, err
+	res.Where = r.sys.Where
+	return res, err
 }
 
 // runner is one run: the service, and the people's own memory of what they saw.
@@ -147,6 +192,7 @@ type runner struct {
 	mode     Mode
 	sched    cron.Schedule
 	progress io.Writer
+	close    func()
 
 	admin     checks.User
 	coms      [][]checks.User
@@ -162,6 +208,9 @@ type runner struct {
 	mails  []Received
 	events int
 	errs   int
+	// Where the wall time went: the daily runs, the notice sweeps, the people's actions.
+	inDaily, inSweeps, inActions time.Duration
+	sweeps                       int
 }
 
 // mailbox is whose an address is.
@@ -307,23 +356,53 @@ func (r *runner) year(ctx context.Context) error {
 		var evs []event
 		for next < len(r.y.Releases) && !r.y.Releases[next].RecordOn.After(day) {
 			i := next
-			evs = append(evs, event{at: at(day, 9, 5+i%55), do: func(ctx context.Context) error { return r.record(ctx, i) }})
+			evs = append(evs, event{at: at(day, 9, 5+i%55), do: func(ctx context.Context) (bool, error) { return false, r.record(ctx, i) }})
 			next++
 		}
 		evs = append(evs, r.decide(prompts)...)
 		slices.SortStableFunc(evs, func(a, b event) int { return a.at.Compare(b.at) })
+		// The notice sweep runs every NoticeEvery: after each window in which someone
+		// requested or answered, as the scheduler's loop would find them.
+		var windowEnd time.Time
+		dirty := false
 		for _, e := range evs {
+			if dirty && !e.at.Before(windowEnd) {
+				r.clock.Set(windowEnd)
+				if err := r.noticeSweep(ctx); err != nil {
+					return err
+				}
+				dirty = false
+			}
 			r.clock.Set(e.at)
-			if err := e.do(ctx); err != nil {
+			stop := r.timed(&r.inActions)
+			changed, err := e.do(ctx)
+			stop()
+			if err != nil {
 				return err
 			}
 			r.events++
+			if changed {
+				dirty = true
+				windowEnd = e.at.Truncate(r.p.NoticeEvery).Add(r.p.NoticeEvery)
+			}
+		}
+		if dirty {
+			r.clock.Set(windowEnd)
+			if err := r.noticeSweep(ctx); err != nil {
+				return err
+			}
 		}
 		r.wd++
 	}
 	// The last day's emails are counted too.
 	r.read(ctx, r.mail.Take())
 	return nil
+}
+
+// timed adds the time until the returned function is called to total.
+func (r *runner) timed(total *time.Duration) func() {
+	start := time.Now()
+	return func() { *total += time.Since(start) }
 }
 
 // at is a London time of day on d.
@@ -343,6 +422,7 @@ func (r *runner) dailyRun(ctx context.Context, day checks.Date) error {
 	if r.mode == ModeBaseline {
 		opts.Rules = notify.NoticeRules()
 	}
+	defer r.timed(&r.inDaily)()
 	return r.runLadder(ctx, opts)
 }
 
@@ -365,15 +445,17 @@ func (r *runner) runLadder(ctx context.Context, opts notify.RunOptions) error {
 	return nil
 }
 
-// noticeSweep is what the scheduler's notice loop does within seconds of a change.
+// noticeSweep is what the scheduler's notice loop does: the last hour's requests and answers.
 func (r *runner) noticeSweep(ctx context.Context) error {
-	r.clock.Set(r.clock.Now().Add(20 * time.Second))
+	defer r.timed(&r.inSweeps)()
+	r.sweeps++
 	return r.runLadder(ctx, notify.RunOptions{Rules: notify.NoticeRules(), ChangedSince: r.clock.Now().Add(-time.Hour)})
 }
 
+// event is one person's action at a time of day; do reports whether it made a notice due.
 type event struct {
 	at time.Time
-	do func(context.Context) error
+	do func(context.Context) (bool, error)
 }
 
 // read hands each email to its reader: a request makes the agency's queue, an answer the
@@ -471,7 +553,7 @@ func (r *runner) decide(prompts map[*held]float64) []event {
 		minute := int(chance(r.p.Seed, uint64(h.rel), uint64(h.typ), uint64(r.wd), 99) * 7 * 60)
 		h := h
 		evs = append(evs, event{at: at(r.days[len(r.days)-1], 10, 0).Add(time.Duration(minute) * time.Minute),
-			do: func(ctx context.Context) error { return r.act(ctx, h) }})
+			do: func(ctx context.Context) (bool, error) { return r.act(ctx, h) }})
 	}
 	return evs
 }
@@ -505,17 +587,17 @@ func (r *runner) record(ctx context.Context, i int) error {
 }
 
 // act is the holder of a check doing their part through the service.
-func (r *runner) act(ctx context.Context, h *held) error {
+func (r *runner) act(ctx context.Context, h *held) (bool, error) {
 	pr := r.y.Releases[h.rel]
 	com := r.coms[pr.Team][pr.COM]
 	switch h.stage {
 	case toRequest:
 		c, err := r.svc.RequestCheck(ctx, com, h.id, nil, "")
 		if err != nil {
-			return r.refused(h, "request", err)
+			return false, r.refused(h, "request", err)
 		}
 		h.stage, h.requestedAt = requestSent, c.RequestedAt
-		return r.noticeSweep(ctx)
+		return true, nil
 	case toAnswer:
 		pc := pr.Checks[h.typ]
 		agency := pr.Police
@@ -531,18 +613,18 @@ func (r *runner) act(ctx context.Context, h *held) error {
 		}
 		c, err := r.svc.RespondToCheck(ctx, r.liaisons[agency], h.id, nil, checks.ResponseInput{Outcome: string(pc.Outcome), Summary: summary})
 		if err != nil {
-			return r.refused(h, "answer", err)
+			return false, r.refused(h, "answer", err)
 		}
 		h.stage, h.answeredAt = answerSent, c.Response.RespondedAt
-		return r.noticeSweep(ctx)
+		return true, nil
 	case toComplete:
 		c, err := r.svc.CompleteCheck(ctx, com, h.id, nil, "Read; no change to the risk management plan (simulated).")
 		if err != nil {
-			return r.refused(h, "complete", err)
+			return false, r.refused(h, "complete", err)
 		}
 		h.stage, h.completedAt = done, c.CompletedAt
 	}
-	return nil
+	return false, nil
 }
 
 // refused handles a transition the service refused: a conflict means the check moved on (the

@@ -85,12 +85,9 @@ func Generate(p Params, cal *checks.Calendar, police, las []string) (*Year, erro
 		return c
 	}
 	forces, authorities := pick(police, p.PoliceForces), pick(las, p.LocalAuthorities)
-	chaseOnly := p.ChaseOnlyAgencies
 	addAgency := func(code string, kind checks.AgencyKind, median float64) {
 		a := AgencyPlan{Code: code, Kind: kind, Median: median * math.Exp(p.AgencySpread*rng.NormFloat64())}
-		if chaseOnly > 0 {
-			a.ChaseOnly, chaseOnly = true, chaseOnly-1
-		} else if rng.Float64() < p.SlowShare {
+		if rng.Float64() < p.SlowShare {
 			a.Slow, a.Median = true, a.Median*p.SlowFactor
 		}
 		y.Agencies = append(y.Agencies, a)
@@ -100,6 +97,10 @@ func Generate(p Params, cal *checks.Calendar, police, las []string) (*Year, erro
 	}
 	for _, c := range authorities {
 		addAgency(c, checks.KindChildrensServices, p.CSDelayMedian)
+	}
+	// The chase-only agencies: local authorities from the last, then forces.
+	for i, n := len(y.Agencies)-1, p.ChaseOnlyAgencies; i >= 0 && n > 0; i, n = i-1, n-1 {
+		y.Agencies[i].ChaseOnly, y.Agencies[i].Slow = true, false
 	}
 	// Each force covers about as many local authorities as the others; each release's address
 	// is in one local authority, and so in its force.

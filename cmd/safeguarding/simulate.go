@@ -47,7 +47,7 @@ func simulateCommand(ctx context.Context, args []string, getenv func(string) str
 		return err
 	}
 	defer cleanup()
-	rep, err := simulate.Simulate(ctx, p, open, stderr)
+	rep, err := simulate.Simulate(ctx, p, open, stderr, cfg.MongoURI != "")
 	if err != nil {
 		return err
 	}
