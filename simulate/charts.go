@@ -64,7 +64,7 @@ func (rep *Report) completionChart() (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "Required checks done before release (simulated year)"
 	p.Y.Label.Text = "% of required checks"
-	p.Y.Min, p.Y.Max = 0, 105
+	p.Y.Min, p.Y.Max = 0, 125
 	var cats []string
 	type key struct {
 		t    int
@@ -127,7 +127,7 @@ func (rep *Report) timingChart() (*plot.Plot, error) {
 	p.X.Label.Text = "working days before release (0: release day)"
 	p.Y.Label.Text = "% of required checks completed by then"
 	p.X.Min, p.X.Max = 0, 60
-	p.Y.Min, p.Y.Max = 0, 100
+	p.Y.Min, p.Y.Max = 0, 120
 	dashes := map[checks.CheckType][]vg.Length{checks.TypeDomesticAbuse: nil, checks.TypeChildSafeguarding: {vg.Points(5), vg.Points(3)}}
 	for _, run := range rep.Runs {
 		for _, t := range run.Types {

@@ -136,9 +136,7 @@ func (r *runner) result(ctx context.Context) (RunResult, error) {
 	// The burden: every email each mailbox got, by working day.
 	perBox := map[string]int{}
 	perBoxDay := map[string]map[checks.Date]int{}
-	for _, m := range r.mail.Take() {
-		r.mails = append(r.mails, m)
-	}
+	r.mails = append(r.mails, r.mail.Take()...)
 	for _, m := range r.mails {
 		perBox[m.To]++
 		d := checks.DateOf(m.At)
