@@ -120,7 +120,7 @@ func RegisterFlags(fs *flag.FlagSet, p *Params) {
 	fs.Float64Var(&p.LateShare, "late-share", p.LateShare, "share of releases recorded late (parole and home detention curfew decisions, late allocation, late recording)")
 	fs.IntVar(&p.LateLeadMin, "late-lead-min", p.LateLeadMin, "fewest working days from recording to release when recorded late: a week")
 	fs.IntVar(&p.LateLeadMax, "late-lead-max", p.LateLeadMax, "most working days from recording to release when recorded late: inside the request-by window")
-	fs.Float64Var(&p.COMDelayMedian, "com-delay", p.COMDelayMedian, "median working days from recording a release to requesting its checks, unchased (log-normal): COMs' caseloads push pre-release work back; with the spread below, about 40% of requests unchased miss the request-by date, in line with the inspection's figures")
+	fs.Float64Var(&p.COMDelayMedian, "com-delay", p.COMDelayMedian, "median working days from recording a release to requesting its checks, unchased (log-normal): COMs' caseloads push pre-release work back; with the spread and lead times here, unchased, 45% of checks miss their request-by date (a third of those recorded on time) and a quarter are not requested before release: the inspection found about half the checks not done")
 	fs.Float64Var(&p.COMDelaySigma, "com-delay-sigma", p.COMDelaySigma, "spread (sigma of the log) of the COM's request delay: a long tail of cases left until late")
 	fs.Float64Var(&p.CompleteDelayMedian, "complete-delay", p.CompleteDelayMedian, "median working days from reading an answer to completing the check: reading it and noting what it changes is a short task")
 	fs.Float64Var(&p.CompleteDelaySigma, "complete-delay-sigma", p.CompleteDelaySigma, "spread of the completion delay")
