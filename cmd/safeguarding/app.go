@@ -44,9 +44,18 @@ type app struct {
 // is unset), checks that it answers, and prepares it. serving is true for serve, which must
 // run the embedded database itself and alone (see openEmbedded).
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, serving bool) (*app, error) {
+	return openAppClock(ctx, cfg, log, serving, nil)
+}
+
+// openAppClock is openApp with the clock every part reads, when clock is not nil: simulate
+// runs the same wiring on a clock it moves.
+func openAppClock(ctx context.Context, cfg config.Config, log *slog.Logger, serving bool, clock checks.Clock) (*app, error) {
 	a := &app{cfg: cfg, log: log, clock: checks.SystemClock{}}
 	if !cfg.ClockStart.IsZero() {
 		a.clock = checks.NewOffsetClock(cfg.ClockStart)
+	}
+	if clock != nil {
+		a.clock = clock
 	}
 	uri := cfg.MongoURI
 	if uri == "" {

@@ -45,6 +45,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return escalate(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		return seedCommand(ctx, rest, getenv, stdout, stderr)
+	case "simulate":
+		return simulateCommand(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil
@@ -73,6 +75,10 @@ Commands:
                                         with --dry-run) and print the plan
   safeguarding seed --demo [--tokens FILE]
                                         create demo users and releases; prints the path of the file holding their tokens
+  safeguarding simulate [--out DIR] [--seed N] [assumptions...]
+                                        run a simulated year of a region (or a team, on the embedded
+                                        database) through the service, with the ladder and without; print
+                                        the figures (simulate --help lists every assumption)
   safeguarding version                  print the version
   safeguarding help                     this text
 
