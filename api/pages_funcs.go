@@ -68,8 +68,9 @@ func (s *Server) templateFuncs() template.FuncMap {
 			}
 			return nil
 		},
-		"lower": strings.ToLower,
-		"deref": func(p *float64) float64 { return *p },
+		"lower":  strings.ToLower,
+		"plural": plural,
+		"deref":  func(p *float64) float64 { return *p },
 		"field": func(p pageData, name, label, hint, width string) fieldArgs {
 			return fieldArgs{Page: p, Name: name, Label: label, Hint: hint, Width: width}
 		},
