@@ -63,7 +63,7 @@ func plural(n int, one, many string) string {
 
 // missingMailbox is an active agency without a mailbox it needs.
 type missingMailbox struct {
-	Agency                    checks.Agency
+	Agency                  checks.Agency
 	NoContact, NoEscalation bool
 }
 
@@ -157,7 +157,9 @@ func (s *Server) usersPage(c *gin.Context) {
 		}
 		q.Cursor = page.NextCursor
 	}
-	slices.SortFunc(rows, func(a, b userRow) int { return strings.Compare(strings.ToLower(a.User.Name), strings.ToLower(b.User.Name)) })
+	slices.SortFunc(rows, func(a, b userRow) int {
+		return strings.Compare(strings.ToLower(a.User.Name), strings.ToLower(b.User.Name))
+	})
 	status := http.StatusOK
 	if errs != nil {
 		status = http.StatusUnprocessableEntity
