@@ -545,7 +545,7 @@ func (s *Server) retryEmailForm(c *gin.Context) {
 		s.failPage(c, err)
 		return
 	}
-	s.opts.Sender.Wake()
+	s.wakeSender()
 	c.Redirect(http.StatusSeeOther, "/admin/outbox?notice=retried")
 }
 
@@ -560,10 +560,17 @@ func (s *Server) retryAllForm(c *gin.Context) {
 		return
 	}
 	if len(res.Requeued) > 0 {
-		s.opts.Sender.Wake()
+		s.wakeSender()
 	}
 	q := url.Values{"notice": {"retried-all"}, "requeued": {strconv.Itoa(len(res.Requeued))}, "left": {strconv.Itoa(len(res.Left))}}
 	c.Redirect(http.StatusSeeOther, "/admin/outbox?"+q.Encode())
+}
+
+// wakeSender has the sender send what was just requeued now rather than at its next tick.
+func (s *Server) wakeSender() {
+	if s.opts.Sender != nil {
+		s.opts.Sender.Wake()
+	}
 }
 
 // The audit trail.
