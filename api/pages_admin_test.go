@@ -328,7 +328,7 @@ func TestTheAuditTrailIsSearchedByPersonRecordAndDateAPageAtATime(t *testing.T) 
 	first := e.page(t, "GET", "/admin/audit", nil, admin)
 	next := regexp.MustCompile(`href="(/admin/audit\?[^"]*cursor=[^"]+)" rel="next"`).FindStringSubmatch(first.body)
 	if first.status != http.StatusOK || rows(first.body) != 50 || next == nil {
-		t.Fatalf("the first page: %d with %d rows, next %v; want 50 and a link to older entries", first.status, rows(first.body), next)
+		t.Fatalf("the first page: %d with %d rows, next %v; want 50 and a link to later entries", first.status, rows(first.body), next)
 	}
 	second := e.page(t, "GET", strings.ReplaceAll(next[1], "&amp;", "&"), nil, admin)
 	if second.status != http.StatusOK || rows(second.body) < 18 || !strings.Contains(second.body, `rel="prev"`) {
