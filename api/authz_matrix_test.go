@@ -560,7 +560,76 @@ var authzTable = map[string][]authzCase{
 			}}
 		},
 		want: statusesOf(see303, see303, bad422, see303, bad422, no403, no403, no403)}},
+
+	// The admins' pages: to anyone else "Page not found".
+	"GET /admin":           {{what: "the admin's home", target: fixed("/admin"), want: adminPage}},
+	"GET /admin/users":     {{what: "the users", target: fixed("/admin/users?q=a"), want: adminPage}},
+	"GET /admin/users/new": {{what: "the form adding a user", target: fixed("/admin/users/new"), want: adminPage}},
+	"GET /admin/users/:id": {{what: "a user and their tokens", target: func(_ *testing.T, m *authzEnv, _ string) authzTarget {
+		return authzTarget{path: "/admin/users/" + m.com.ID}
+	}, want: adminPage}},
+	"GET /admin/agencies":       {{what: "the agencies", target: fixed("/admin/agencies?missing=true"), want: adminPage}},
+	"GET /admin/agencies/:code": {{what: "an agency's form", target: fixed("/admin/agencies/E23000001"), want: adminPage}},
+	"GET /admin/outbox":         {{what: "the emails not sent", target: fixed("/admin/outbox"), want: adminPage}},
+	"GET /admin/audit":          {{what: "the audit trail", target: fixed("/admin/audit"), want: adminPage}},
+	"POST /admin/users/new": {{what: "adding a user", fresh: true,
+		target: func(_ *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/admin/users/new", form: url.Values{"name": {"Nia New"}, "email": {fmt.Sprintf("nia%d@example.org", m.next())}, "role": {"com"}, "teams": {"N07-T1"}}}
+		},
+		want: statusesOf(new201, nf404, nf404, nf404, nf404, nf404, nf404, no403)}},
+	"POST /admin/users/:id/deactivate": {{what: "deactivating a user", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/admin/users/" + m.user(t, "com") + "/deactivate", form: url.Values{}}
+		},
+		want: adminForm}},
+	"POST /admin/users/:id/activate": {{what: "reactivating a user", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			id := m.user(t, "com")
+			if _, err := m.svc.SetUserActive(context.Background(), checks.System("test"), id, false); err != nil {
+				t.Fatal(err)
+			}
+			return authzTarget{path: "/admin/users/" + id + "/activate", form: url.Values{}}
+		},
+		want: adminForm}},
+	"POST /admin/users/:id/tokens": {{what: "issuing a token",
+		target: func(_ *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/admin/users/" + m.com.ID + "/tokens", form: url.Values{"label": {"spare"}}}
+		},
+		want: statusesOf(new201, nf404, nf404, nf404, nf404, nf404, nf404, no403)}},
+	"POST /admin/tokens/:id/revoke": {{what: "revoking a token (even one's own: the page is the admins')", fresh: true, perCaller: true,
+		target: func(t *testing.T, m *authzEnv, as string) authzTarget {
+			id := m.callers[as].ID
+			if id == "" {
+				id = m.com.ID
+			}
+			return authzTarget{path: "/admin/tokens/" + m.spareToken(t, id) + "/revoke", form: url.Values{}}
+		},
+		want: adminForm}},
+	"POST /admin/agencies/:code": {{what: "setting an agency's mailboxes", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			a, err := m.svc.Agency(context.Background(), "E23000001")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return authzTarget{path: "/admin/agencies/E23000001", form: url.Values{"version": {strconv.FormatInt(a.Version, 10)},
+				"contact_email": {"referrals@met.example.org"}, "escalation_email": {"dci@met.example.org"}, "active": {"true"}}}
+		},
+		want: adminForm}},
+	"POST /admin/outbox/retry": {{what: "retrying every email not sent", target: func(*testing.T, *authzEnv, string) authzTarget {
+		return authzTarget{path: "/admin/outbox/retry", form: url.Values{}}
+	}, want: adminForm}},
+	"POST /admin/outbox/:id/retry": {{what: "retrying a dead email", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/admin/outbox/" + m.email(t, true) + "/retry", form: url.Values{}}
+		},
+		want: adminForm}},
 }
+
+// What the admins' pages and forms answer each caller.
+var (
+	adminPage = statusesOf(ok200, nf404, nf404, nf404, nf404, nf404, nf404, toSignIn)
+	adminForm = statusesOf(see303, nf404, nf404, nf404, nf404, nf404, nf404, no403)
+)
 
 func TestEveryRouteAnswersEveryCallerInAndOutOfScopeAsTheMatrixSays(t *testing.T) {
 	probe, err := New(nil, testenv.Logger(), Options{})

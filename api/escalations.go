@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -183,11 +184,18 @@ func (s *Server) retryOutboxEmail(c *gin.Context) {
 		s.fail(c, bad("id", "is not an email id (64 hexadecimal characters)"))
 		return
 	}
-	emails, err := s.opts.Escalator.Retry(c.Request.Context(), c.Param("id"))
+	emails, err := s.opts.Escalator.Retry(c.Request.Context(), c.Param("id"), s.auditRetries(actor(c)))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.opts.Sender.Wake()
 	c.JSON(http.StatusOK, pageJSON(checks.Page[notify.Email]{Items: emails}, email))
+}
+
+// auditRetries records an admin's retries of emails in the audit trail, before they are made.
+func (s *Server) auditRetries(u checks.User) notify.AuditRetries {
+	return func(ctx context.Context, retries []checks.EmailRetry) error {
+		return s.svc.AuditEmailRetries(ctx, u, retries)
+	}
 }

@@ -145,8 +145,12 @@ func navFor(u checks.User, path string) []navItem {
 		items = []navItem{{Href: "/queue", Text: "Requests"}, {Href: "/answered", Text: "Answered"}}
 	case checks.RoleCOM:
 		items = []navItem{{Href: "/releases", Text: "Releases"}, {Href: "/releases/new", Text: "Record a release"}}
-	case checks.RoleManager, checks.RoleAdmin:
+	case checks.RoleManager:
 		items = []navItem{{Href: "/dashboard", Text: "What is late"}, {Href: "/releases", Text: "Releases"}, {Href: "/releases/new", Text: "Record a release"}}
+	case checks.RoleAdmin:
+		items = []navItem{{Href: "/admin", Text: "Admin"}, {Href: "/admin/users", Text: "Users"}, {Href: "/admin/agencies", Text: "Agencies"},
+			{Href: "/admin/outbox", Text: "Emails not sent"}, {Href: "/admin/audit", Text: "Audit trail"},
+			{Href: "/dashboard", Text: "What is late"}, {Href: "/releases", Text: "Releases"}}
 	}
 	for i := range items {
 		items[i].Current = path == items[i].Href
@@ -331,7 +335,9 @@ func (s *Server) home(c *gin.Context) {
 	switch actor(c).Role {
 	case checks.RoleLiaison:
 		c.Redirect(http.StatusSeeOther, "/queue")
-	case checks.RoleManager, checks.RoleAdmin:
+	case checks.RoleAdmin:
+		c.Redirect(http.StatusSeeOther, "/admin")
+	case checks.RoleManager:
 		c.Redirect(http.StatusSeeOther, "/dashboard")
 	default:
 		c.Redirect(http.StatusSeeOther, "/releases")

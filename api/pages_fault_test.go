@@ -71,7 +71,7 @@ func TestWhileTheDatabaseIsDownEveryPageAnswersTheUnavailablePage(t *testing.T) 
 	e.act(t, e.com, da.ID, "request", asRequest)
 	sessions := map[string]*http.Cookie{
 		"com": e.signInWithForm(t, e.com.Token), "police": e.signInWithForm(t, e.police.Token),
-		"manager": e.signInWithForm(t, e.manager.Token),
+		"manager": e.signInWithForm(t, e.manager.Token), "admin": e.signInWithForm(t, e.admin.Token),
 	}
 	csrf := map[string]string{}
 	for who, session := range sessions {
@@ -94,6 +94,11 @@ func TestWhileTheDatabaseIsDownEveryPageAnswersTheUnavailablePage(t *testing.T) 
 		{"a request opened by its liaison", "police", "GET", "/checks/" + da.ID, nil},
 		{"answering a request", "police", "POST", "/checks/" + da.ID + "/response", url.Values{"outcome": {"no_information"}}},
 		{"the dashboard", "manager", "GET", "/dashboard", nil},
+		{"the admin's home", "admin", "GET", "/admin", nil},
+		{"the emails not sent", "admin", "GET", "/admin/outbox", nil},
+		{"retrying every email", "admin", "POST", "/admin/outbox/retry", url.Values{}},
+		{"adding a user", "admin", "POST", "/admin/users/new", url.Values{"name": {"Nia New"}, "email": {"nia@example.org"}, "role": {"admin"}}},
+		{"the audit trail", "admin", "GET", "/admin/audit", nil},
 		{"the sign-in page of a signed-in browser", "com", "GET", "/sign-in?hop=1", nil},
 		{"signing out", "com", "POST", "/sign-out", url.Values{}},
 	} {

@@ -66,6 +66,7 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"lower":    strings.ToLower,
 		"workdays": workdaysText,
 		"deref":    func(p *float64) float64 { return *p },
+		"plural":   plural,
 		"field": func(p pageData, name, label, hint, width string) fieldArgs {
 			return fieldArgs{Page: p, Name: name, Label: label, Hint: hint, Width: width}
 		},

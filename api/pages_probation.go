@@ -404,6 +404,8 @@ type dashboardView struct {
 	CompletionRows []completionRow
 	Agencies       *checks.AgencyReport
 	Upcoming       checks.UpcomingReport
+	// Overdue is everything overdue now, by team and COM (pages_dashboard.go).
+	Overdue overdueNow
 }
 
 type completionRow struct {
@@ -418,9 +420,16 @@ func (s *Server) dashboardPage(c *gin.Context) {
 		return
 	}
 	today := s.svc.Today()
-	from, to := c.DefaultQuery("from", today.AddDays(-91).String()), c.DefaultQuery("to", today.String())
+	// The figures are of the year to date unless another period is asked for: a period too
+	// short opens on "0 required".
+	from, to := c.DefaultQuery("from", yearStart(today).String()), c.DefaultQuery("to", today.String())
 	scope := checks.ReportScope{From: from, To: to}
-	view := dashboardView{From: from, To: to}
+	overdue, err := s.overdueNow(c)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	view := dashboardView{From: from, To: to, Overdue: overdue}
 	var errs []formError
 	completion, err := s.svc.Completion(ctx, u, scope)
 	switch checks.ErrorCode(err) {

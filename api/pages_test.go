@@ -91,7 +91,7 @@ func TestAVisitorIsSentToSignInAndASignedInUserToTheirHomePage(t *testing.T) {
 	if !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Path != "/" {
 		t.Errorf("session cookie = %+v, want HttpOnly, SameSite=Strict, Path=/", session)
 	}
-	for token, home := range map[string]string{e.police.Token: "/queue", e.com.Token: "/releases", e.manager.Token: "/dashboard", e.admin.Token: "/dashboard"} {
+	for token, home := range map[string]string{e.police.Token: "/queue", e.com.Token: "/releases", e.manager.Token: "/dashboard", e.admin.Token: "/admin"} {
 		res := e.page(t, "GET", "/", nil, e.signInWithForm(t, token))
 		if res.status != http.StatusSeeOther || res.header.Get("Location") != home {
 			t.Errorf("GET / signed in: %d to %q, want %s", res.status, res.header.Get("Location"), home)

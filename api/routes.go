@@ -91,4 +91,24 @@ func (s *Server) routes(r *gin.Engine) {
 	// The liaisons' list of what they answered, and their notes (issue 15).
 	pages.GET("/answered", s.answeredPage)
 	forms.POST("/checks/:id/notes", s.noteForm)
+
+	// The admins' pages (pages_admin.go): anyone else gets "Page not found".
+	admin := pages.Group("/admin", s.adminPages)
+	admin.GET("", s.adminHome)
+	admin.GET("/users", s.usersPage)
+	admin.GET("/users/new", s.newUserPage)
+	admin.GET("/users/:id", s.userPage)
+	admin.GET("/agencies", s.agenciesPage)
+	admin.GET("/agencies/:code", s.agencyPage)
+	admin.GET("/outbox", s.outboxPage)
+	admin.GET("/audit", s.auditPage)
+	adminForms := forms.Group("/admin", s.adminPages)
+	adminForms.POST("/users/new", s.newUserForm)
+	adminForms.POST("/users/:id/deactivate", s.userActiveForm(false))
+	adminForms.POST("/users/:id/activate", s.userActiveForm(true))
+	adminForms.POST("/users/:id/tokens", s.issueTokenForm)
+	adminForms.POST("/tokens/:id/revoke", s.revokeTokenForm)
+	adminForms.POST("/agencies/:code", s.agencyForm)
+	adminForms.POST("/outbox/retry", s.retryAllForm)
+	adminForms.POST("/outbox/:id/retry", s.retryEmailForm)
 }

@@ -42,6 +42,8 @@ const (
 	ResourceToken   = "token"
 	ResourceAgency  = "agency"
 	ResourceSession = "session"
+	// ResourceEmail is an email of the outbox; its id is the email's idempotency key.
+	ResourceEmail = "email"
 )
 
 // audit starts an entry about something actor did.
@@ -157,10 +159,10 @@ func (s *Service) Audit(ctx context.Context, actor User, in AuditFilter) (Page[A
 	}
 	switch in.Resource {
 	case "":
-	case ResourceRelease, ResourceCheck, ResourceUser, ResourceToken, ResourceAgency, ResourceSession:
+	case ResourceRelease, ResourceCheck, ResourceUser, ResourceToken, ResourceAgency, ResourceSession, ResourceEmail:
 		q.Resource = in.Resource
 	default:
-		f.add("resource", "must be one of release, check, user, token, agency, session")
+		f.add("resource", "must be one of release, check, user, token, agency, session, email")
 	}
 	q.From = optionalTime(&f, "from", in.From, false)
 	q.To = optionalTime(&f, "to", in.To, true)

@@ -1,6 +1,9 @@
 package checks
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // RequestNoticeRule is the rung of the escalation ladder that emails a request to its agency
 // (notify.RequestNotice): its record on a check says when the request was emailed, and to
@@ -36,4 +39,31 @@ func (c Check) Delivery() *Delivery {
 		return &Delivery{Reason: "no address for " + e.Undeliverable[0]}
 	}
 	return &Delivery{Reason: Waiting}
+}
+
+// EmailRetry is an email of the outbox an admin puts back in the queue: its id, its status
+// before (dead or undeliverable), and the addresses it goes to now when it had none.
+type EmailRetry struct {
+	ID     string
+	Status string
+	To     []string
+}
+
+// AuditEmailRetries records that actor put these emails back in the queue (admins only).
+// The outbox calls it before it requeues them: a retry that cannot be recorded is not made.
+func (s *Service) AuditEmailRetries(ctx context.Context, actor User, retries []EmailRetry) error {
+	if actor.Role != RoleAdmin {
+		return Errorf(EFORBIDDEN, "only admins retry emails")
+	}
+	if len(retries) == 0 {
+		return nil
+	}
+	entries := make([]AuditEntry, 0, len(retries))
+	for _, r := range retries {
+		var d diff
+		d.add("status", r.Status, "pending")
+		d.add("to", "", r.To)
+		entries = append(entries, s.audit(actor, "email.retry", ResourceEmail, r.ID, "", d))
+	}
+	return s.store.InsertAudit(ctx, entries...)
 }

@@ -170,3 +170,10 @@ func headline(m testenv.Message) notify.Rule {
 	}
 	return best
 }
+
+// audit records retries as the fixture's admin does, through the service.
+func (f *fixture) audit() notify.AuditRetries {
+	return func(ctx context.Context, retries []checks.EmailRetry) error {
+		return f.svc.AuditEmailRetries(ctx, checks.System("test"), retries)
+	}
+}

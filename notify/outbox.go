@@ -3,6 +3,8 @@ package notify
 import (
 	"context"
 	"time"
+
+	"github.com/probation/safeguarding/checks"
 )
 
 // Status is where an email is in the outbox.
@@ -64,6 +66,9 @@ type queue interface {
 	// Requeue puts a dead or undeliverable email back in the queue, due now, to a new address
 	// when to is not empty; ErrStale when it is neither dead nor undeliverable.
 	Requeue(ctx context.Context, key, to string, now time.Time) (Email, error)
+	// List lists emails created since a time, newest first, of one status (every waiting
+	// one whatever its age), a page at a time.
+	List(ctx context.Context, status Status, since time.Time, limit int, cursor string) (checks.Page[Email], error)
 }
 
 // claimer is what the sender needs of the outbox.

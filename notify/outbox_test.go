@@ -99,13 +99,13 @@ func TestAfterTheLastAttemptAnEmailIsDeadAndAnAdminCanRetryIt(t *testing.T) {
 		t.Fatalf("after two refusals: %s, %d attempts, %q", e.Status, e.Attempts, e.LastError)
 	}
 	f.smtp.Accept()
-	if _, err := f.esc.Retry(context.Background(), key); err != nil {
+	if _, err := f.esc.Retry(context.Background(), key, f.audit()); err != nil {
 		t.Fatal(err)
 	}
 	if res, _ := f.sender.Drain(context.Background()); res.Sent != 1 {
 		t.Errorf("after retry: %+v, want 1 sent", res)
 	}
-	if _, err := f.esc.Retry(context.Background(), key); checks.ErrorCode(err) != checks.ECONFLICT {
+	if _, err := f.esc.Retry(context.Background(), key, f.audit()); checks.ErrorCode(err) != checks.ECONFLICT {
 		t.Errorf("retrying a sent email: %v, want a conflict", err)
 	}
 }
@@ -217,14 +217,14 @@ func TestARungWithNoAddressIsKeptAsUndeliverableUntilAnAdminSetsOne(t *testing.T
 		t.Fatalf("undeliverable emails: %d (%v), want 1", len(page.Items), err)
 	}
 	key := page.Items[0].Key
-	if _, err := f.esc.Retry(ctx, key); checks.ErrorCode(err) != checks.ECONFLICT {
+	if _, err := f.esc.Retry(ctx, key, f.audit()); checks.ErrorCode(err) != checks.ECONFLICT {
 		t.Errorf("retry before an address is set: %v, want a conflict", err)
 	}
 	contact := "new-referrals@met.example.org"
 	if _, err := f.svc.UpdateAgency(ctx, checks.System("test"), "E23000001", nil, checks.AgencyPatch{ContactEmail: &contact}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.esc.Retry(ctx, key); err != nil {
+	if _, err := f.esc.Retry(ctx, key, f.audit()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.sender.Drain(ctx); err != nil {
@@ -328,5 +328,61 @@ func TestWithoutAMailServerEmailsAreWrittenAsFiles(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "X123456") {
 		t.Error("the .eml lacks the CRN")
+	}
+}
+
+func TestRetryingEveryStuckEmailRequeuesThoseThatCanGoAndAuditsThemFirst(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := f.clock.Now().UTC().Truncate(time.Millisecond)
+	stuck := func(key string, status notify.Status, to, missing, recipient string) {
+		t.Helper()
+		e := notify.Email{Key: strings.Repeat(key, 64), To: to, Missing: missing, Subject: "Safeguarding checks", Text: "One check.",
+			HTML: "<p>One check.</p>", Items: []string{key + "/request_notice"}, Recipient: recipient, Status: status,
+			LastError: "550 refused", NextAttemptAt: now, AsOf: now, CreatedAt: now}
+		if _, err := f.outbox.Insert(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	empty := ""
+	if _, err := f.svc.UpdateAgency(ctx, checks.System("test"), "E23000002", nil, checks.AgencyPatch{ContactEmail: &empty}); err != nil {
+		t.Fatal(err)
+	}
+	stuck("a", notify.StatusDead, comEmail, "", "com "+f.com.ID)
+	stuck("b", notify.StatusUndeliverable, "", "the contact mailbox of the Met", "agency_contact E23000001")
+	stuck("c", notify.StatusUndeliverable, "", "the contact mailbox of Cumbria", "agency_contact E23000002")
+
+	refused := errors.New("the audit is away")
+	if _, err := f.esc.RetryAll(ctx, func(context.Context, []checks.EmailRetry) error { return refused }); !errors.Is(err, refused) {
+		t.Fatalf("retry all with the audit failing: %v, want its error", err)
+	}
+	if page, _ := f.outbox.List(ctx, notify.StatusPending, time.Time{}, 10, ""); len(page.Items) != 0 {
+		t.Fatalf("an unaudited retry requeued %d emails", len(page.Items))
+	}
+
+	res, err := f.esc.RetryAll(ctx, f.audit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Requeued) != 2 || len(res.Left) != 1 || res.Left[0].Key != strings.Repeat("c", 64) {
+		t.Fatalf("retry all = %d requeued, left %+v; want the dead one and the Met's requeued, Cumbria's left", len(res.Requeued), res.Left)
+	}
+	for key, to := range map[string]string{"a": comEmail, "b": metContact} {
+		if e := f.email(t, strings.Repeat(key, 64)); e.Status != notify.StatusPending || e.To != to || e.Attempts != 0 {
+			t.Errorf("email %s after retry all: %s to %q, %d attempts; want pending to %s", key, e.Status, e.To, e.Attempts, to)
+		}
+	}
+	trail, err := f.svc.Audit(ctx, checks.System("test"), checks.AuditFilter{Resource: checks.ResourceEmail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, a := range trail.Items {
+		if a.Action == "email.retry" {
+			got[a.ResourceID[:1]] = a.Changes[0].Before
+		}
+	}
+	if len(got) != 2 || got["a"] != "dead" || got["b"] != "undeliverable" {
+		t.Errorf("audited retries = %v, want a (dead) and b (undeliverable) only", got)
 	}
 }

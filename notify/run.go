@@ -697,9 +697,8 @@ func (b *addressBook) targets(ctx context.Context, c checks.Check, a checks.Agen
 
 // addresses finds the current addresses of an undeliverable email's recipient, for a retry
 // after an admin has set them.
-func (e *Escalator) addresses(ctx context.Context, who string) ([]string, error) {
+func (e *Escalator) addresses(ctx context.Context, book *addressBook, who string) ([]string, error) {
 	kind, key, _ := strings.Cut(who, " ")
-	book := newAddressBook(e.directory)
 	switch recipient(kind) {
 	case toCOM:
 		u, err := book.user(ctx, key)
@@ -731,38 +730,143 @@ func (e *Escalator) addresses(ctx context.Context, who string) ([]string, error)
 	return nil, nil
 }
 
-// Retry puts a dead or undeliverable email back in the queue. An undeliverable one goes to
-// the address its recipient has now (a copy to each, for several managers); if there is still
-// none, the retry is refused with what to set.
-func (e *Escalator) Retry(ctx context.Context, key string) ([]Email, error) {
-	now := e.clock.Now().UTC().Truncate(time.Millisecond)
+// AuditRetries records retries before they are made (checks.Service.AuditEmailRetries, with
+// the admin who asks): when it fails, nothing is requeued.
+type AuditRetries func(ctx context.Context, retries []checks.EmailRetry) error
+
+// Retry puts a dead or undeliverable email back in the queue, audited first. An
+// undeliverable one goes to the address its recipient has now (a copy to each, for several
+// managers); if there is still none, the retry is refused with what to set.
+func (e *Escalator) Retry(ctx context.Context, key string, audit AuditRetries) ([]Email, error) {
 	email, err := e.outbox.Get(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	switch email.Status {
-	case StatusDead:
-		requeued, err := e.outbox.Requeue(ctx, key, "", now)
-		return []Email{requeued}, retryError(err)
-	case StatusUndeliverable:
-	default:
+	if email.Status != StatusDead && email.Status != StatusUndeliverable {
 		return nil, &checks.Error{Code: checks.ECONFLICT, Message: fmt.Sprintf("the email is %s: only dead or undeliverable emails can be retried", email.Status)}
 	}
-	addrs, err := e.addresses(ctx, email.Recipient)
+	plan, err := e.planRetry(ctx, newAddressBook(e.directory), email)
+	if err != nil {
+		return nil, err
+	}
+	if plan == nil {
+		return nil, &checks.Error{Code: checks.ECONFLICT, Message: "there is still no address for " + email.Missing + ": set it, then retry"}
+	}
+	if err := audit(ctx, []checks.EmailRetry{plan.audit}); err != nil {
+		return nil, err
+	}
+	return e.requeue(ctx, *plan)
+}
+
+// RetryResult is what retrying every stuck email did.
+type RetryResult struct {
+	// Requeued are the emails back in the queue (with the copies made for further managers).
+	Requeued []Email
+	// Left are the undeliverable emails whose recipient still has no address.
+	Left []Email
+	// Changed counts the emails that stopped being dead or undeliverable meanwhile.
+	Changed int
+}
+
+// RetryAll puts every dead and undeliverable email back in the queue, as Retry does one:
+// those that can go somewhere are audited together first, then requeued. An undeliverable
+// email whose recipient still has no address is left, and said so.
+func (e *Escalator) RetryAll(ctx context.Context, audit AuditRetries) (RetryResult, error) {
+	var res RetryResult
+	var stuck []Email
+	for _, st := range []Status{StatusDead, StatusUndeliverable} {
+		cursor := ""
+		for {
+			page, err := e.outbox.List(ctx, st, time.Time{}, 200, cursor)
+			if err != nil {
+				return res, err
+			}
+			stuck = append(stuck, page.Items...)
+			if page.NextCursor == "" {
+				break
+			}
+			cursor = page.NextCursor
+		}
+	}
+	book := newAddressBook(e.directory)
+	var plans []retryPlan
+	var entries []checks.EmailRetry
+	for _, m := range stuck {
+		plan, err := e.planRetry(ctx, book, m)
+		if err != nil {
+			return res, err
+		}
+		if plan == nil {
+			res.Left = append(res.Left, m)
+			continue
+		}
+		plans = append(plans, *plan)
+		entries = append(entries, plan.audit)
+	}
+	if len(plans) == 0 {
+		return res, nil
+	}
+	if err := audit(ctx, entries); err != nil {
+		return res, err
+	}
+	for _, p := range plans {
+		out, err := e.requeue(ctx, p)
+		if checks.ErrorCode(err) == checks.ECONFLICT {
+			res.Changed++ // sent or retried by someone else meanwhile
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		res.Requeued = append(res.Requeued, out...)
+	}
+	return res, nil
+}
+
+// retryPlan is a retry decided and not yet made: the email, its addresses now (none for a
+// dead one, which keeps its own) and the audit entry that says so.
+type retryPlan struct {
+	email Email
+	addrs []string
+	audit checks.EmailRetry
+}
+
+// planRetry decides where a stuck email goes now; nil when it is undeliverable and its
+// recipient still has no address.
+func (e *Escalator) planRetry(ctx context.Context, book *addressBook, email Email) (*retryPlan, error) {
+	p := &retryPlan{email: email, audit: checks.EmailRetry{ID: email.Key, Status: string(email.Status)}}
+	if email.Status == StatusDead {
+		return p, nil
+	}
+	addrs, err := e.addresses(ctx, book, email.Recipient)
 	if err != nil {
 		return nil, err
 	}
 	if len(addrs) == 0 {
-		return nil, &checks.Error{Code: checks.ECONFLICT, Message: "there is still no address for " + email.Missing + ": set it, then retry"}
+		return nil, nil
 	}
-	requeued, err := e.outbox.Requeue(ctx, key, addrs[0], now)
+	p.addrs, p.audit.To = addrs, addrs
+	return p, nil
+}
+
+// requeue makes a planned retry.
+func (e *Escalator) requeue(ctx context.Context, p retryPlan) ([]Email, error) {
+	now := e.clock.Now().UTC().Truncate(time.Millisecond)
+	if len(p.addrs) == 0 {
+		requeued, err := e.outbox.Requeue(ctx, p.email.Key, "", now)
+		if err != nil {
+			return nil, retryError(err)
+		}
+		return []Email{requeued}, nil
+	}
+	requeued, err := e.outbox.Requeue(ctx, p.email.Key, p.addrs[0], now)
 	if err != nil {
 		return nil, retryError(err)
 	}
 	out := []Email{requeued}
-	for _, addr := range addrs[1:] {
+	for _, addr := range p.addrs[1:] {
 		cp := requeued
-		cp.Key = shaHex(addr + "\n" + key) // stable: retrying twice queues one copy
+		cp.Key = shaHex(addr + "\n" + p.email.Key) // stable: retrying twice queues one copy
 		cp.To, cp.Status, cp.CreatedAt, cp.NextAttemptAt = addr, StatusPending, now, now
 		if _, err := e.outbox.Insert(ctx, cp); err != nil {
 			return out, err

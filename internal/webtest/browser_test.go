@@ -19,6 +19,7 @@ import (
 	"github.com/probation/safeguarding/api"
 	"github.com/probation/safeguarding/checks"
 	"github.com/probation/safeguarding/internal/testenv"
+	"github.com/probation/safeguarding/notify"
 	"github.com/probation/safeguarding/store"
 )
 
@@ -31,6 +32,8 @@ type site struct {
 	svc   *checks.Service
 	clock *testenv.Clock
 	users map[string]person
+	// outbox holds the emails; the admin's pages list those not sent.
+	outbox *store.Outbox
 }
 
 type person struct {
@@ -52,6 +55,7 @@ func newSite(t *testing.T) *site {
 		"manager":     {Name: "Mina Manager", Email: "mina@probation.example.org", Role: "manager", Teams: []string{"N07-T1"}},
 		"police":      {Name: "Pat Police", Email: "pat@met.example.org", Role: "liaison", Agency: "E23000001"},
 		"otherPolice": {Name: "Cal Cumbria", Email: "cal@cumbria.example.org", Role: "liaison", Agency: "E23000002"},
+		"admin":       {Name: "Ada Admin", Email: "ada@probation.example.org", Role: "admin"},
 	} {
 		u, token, err := s.svc.CreateUser(ctx, checks.System("test"), in)
 		if err != nil {
@@ -59,7 +63,19 @@ func newSite(t *testing.T) *site {
 		}
 		s.users[key] = person{u, token}
 	}
-	h, err := api.New(s.svc, testenv.Logger(), api.Options{})
+	db := st.Database()
+	s.outbox = store.NewOutbox(db)
+	if err := s.outbox.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	smtp := testenv.StartSMTP(t)
+	mailer := notify.NewSMTPMailer(notify.SMTPConfig{Host: smtp.Host, Port: smtp.Port, TLS: notify.TLSNone, From: "safeguarding@probation.example.org", Timeout: 5 * time.Second})
+	deadlines := checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}
+	h, err := api.New(s.svc, testenv.Logger(), api.Options{
+		Outbox: s.outbox, Sender: notify.NewSender(s.outbox, mailer, s.clock, notify.DefaultSenderConfig(), testenv.Logger()),
+		Escalator: notify.NewEscalator(st, st, s.outbox, notify.Ladder{Thresholds: notify.DefaultThresholds(), Deadlines: deadlines},
+			s.clock, "http://localhost", testenv.Logger()),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
