@@ -563,7 +563,6 @@ func (s *Server) wakeSender() {
 
 // The audit trail.
 
-
 // auditRow is an audit entry as the page shows it: where its resource's page is, if it has one.
 type auditRow struct {
 	Entry checks.AuditEntry
