@@ -69,7 +69,7 @@ func peopleRowsOf(c *gin.Context) int {
 
 // readAddressAndPeople copies the address and people inputs into form and returns them as
 // the domain takes them. An empty row is no person.
-func readAddressAndPeople(c *gin.Context, form map[string]string, rows int) (*checks.AddressInput, []checks.PersonInput) {
+func readAddressAndPeople(c *gin.Context, form map[string]string, rows int, dates datesRead) (*checks.AddressInput, []checks.PersonInput) {
 	for _, a := range addressFields {
 		form[a.input] = strings.TrimSpace(c.PostForm(a.input))
 	}
@@ -86,7 +86,7 @@ func readAddressAndPeople(c *gin.Context, form map[string]string, rows int) (*ch
 		if empty {
 			continue
 		}
-		p := checks.PersonInput{Name: form[prefix+"name"], DateOfBirth: dateFromParts(form, prefix+"dob"),
+		p := checks.PersonInput{Name: form[prefix+"name"], DateOfBirth: dates.read(form, dateInput{prefix + "dob", fmt.Sprintf("Date of birth of person %d", i+1)}),
 			Relationship: form[prefix+"relationship"]}
 		switch form[prefix+"lives-there"] {
 		case "yes":
@@ -208,7 +208,8 @@ func (s *Server) addressForm(c *gin.Context) {
 	form := map[string]string{"police_force": strings.TrimSpace(c.PostForm("police_force")),
 		"local_authority": strings.TrimSpace(c.PostForm("local_authority"))}
 	rows := peopleRowsOf(c)
-	addr, people := readAddressAndPeople(c, form, rows)
+	dates := datesRead{}
+	addr, people := readAddressAndPeople(c, form, rows, dates)
 	if c.PostForm("add_person") != "" {
 		s.renderAddress(c, http.StatusOK, r, form, min(rows+1, checks.MaxPeople), nil)
 		return
@@ -230,7 +231,7 @@ func (s *Server) addressForm(c *gin.Context) {
 		errs := formErrors(err, map[string]string{
 			"police_force": "Choose the police force for the release address", "local_authority": "Choose the children's services for the release address",
 		})
-		s.renderAddress(c, http.StatusUnprocessableEntity, r, form, rows, addressAndPeopleErrors(errs, err, form))
+		s.renderAddress(c, http.StatusUnprocessableEntity, r, form, rows, dates.fix(addressAndPeopleErrors(errs, err, form), nil))
 		return
 	}
 	if err != nil {

@@ -339,10 +339,12 @@ func (s *Server) newReleaseForm(c *gin.Context) {
 	in := checks.ReleaseInput{
 		CRN: form["crn"], NOMSNumber: form["noms_number"], FullName: form["full_name"], PrisonCode: form["prison_code"],
 		PoliceForce: form["police_force"], LocalAuthority: form["local_authority"], Team: form["team"], COMID: form["com_id"],
-		DateOfBirth: dateFromParts(form, "date_of_birth"), ReleaseDate: dateFromParts(form, "release_date"),
 	}
+	dates := datesRead{}
+	in.DateOfBirth = dates.read(form, dateInput{"date_of_birth", "Date of birth"})
+	in.ReleaseDate = dates.read(form, dateInput{"release_date", "Release date"})
 	rows := peopleRowsOf(c)
-	in.Address, in.People = readAddressAndPeople(c, form, rows)
+	in.Address, in.People = readAddressAndPeople(c, form, rows, dates)
 	if c.PostForm("add_person") != "" {
 		// Another row for one more person: the form again, nothing recorded yet.
 		form["people_rows"] = strconv.Itoa(min(rows+1, checks.MaxPeople))
@@ -363,7 +365,7 @@ func (s *Server) newReleaseForm(c *gin.Context) {
 				errs[i].Field += "-day"
 			}
 		}
-		errs = addressAndPeopleErrors(errs, err, form)
+		errs = dates.fix(addressAndPeopleErrors(errs, err, form), map[string]string{"date_of_birth": "Date of birth", "release_date": "Release date"})
 		if code == checks.ECONFLICT {
 			// A duplicate: the form again, pointing at the CRN, and as little said as the API.
 			errs = []formError{{"crn", "A release with this CRN and release date is already recorded. If it is not in your team's releases, ask an admin"}}
@@ -376,22 +378,6 @@ func (s *Server) newReleaseForm(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/releases/"+r.ID+"?notice=recorded")
-}
-
-// dateFromParts joins a GOV.UK date input's day, month and year into YYYY-MM-DD (or "" when
-// all are empty, so the service says the date is required).
-func dateFromParts(form map[string]string, name string) string {
-	d, m, y := form[name+"-day"], form[name+"-month"], form[name+"-year"]
-	if d == "" && m == "" && y == "" {
-		return ""
-	}
-	pad := func(s string) string {
-		if len(s) == 1 {
-			return "0" + s
-		}
-		return s
-	}
-	return y + "-" + pad(m) + "-" + pad(d)
 }
 
 // The managers' figures.
