@@ -538,6 +538,12 @@ var authzTable = map[string][]authzCase{
 			}}
 		},
 		want: statusesOf(see303, see303, nf404, see303, nf404, nf404, nf404, no403)}},
+	"POST /releases/:id/request-checks": {{what: "requesting both checks of a release of the team", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			r := m.release(t, checks.StatusRequired)
+			return authzTarget{path: "/releases/" + r.ID + "/request-checks", id: r.ID, form: url.Values{}}
+		},
+		want: statusesOf(no403, see303, nf404, see303, nf404, nf404, nf404, no403)}},
 	"POST /releases/new": {{what: "recording a release for the team", fresh: true,
 		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
 			return authzTarget{path: "/releases/new", form: url.Values{

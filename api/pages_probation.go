@@ -114,6 +114,10 @@ type releaseView struct {
 	ReleasedOn   string // see releasedOn
 	// CanChange offers the form that changes the address and the people.
 	CanChange bool
+	// CanRequestBoth offers one button that requests both checks (see requestBothForm);
+	// Unsent counts the emails about the release that could not be sent.
+	CanRequestBoth bool
+	Unsent         int
 }
 
 // releasedOn says on which day the person actually leaves when the release date is not a
@@ -134,6 +138,8 @@ type checkPanel struct {
 	// CanStandDown: a requested check can be stood down; CanDecideTime: the agency's request
 	// for more time waits for a decision.
 	CanStandDown, CanDecideTime bool
+	// Emails are the emails sent, waiting or failed about the check (see checkEmails).
+	Emails []emailRow
 }
 
 func (s *Server) releasePage(c *gin.Context) {
@@ -146,6 +152,11 @@ func (s *Server) releasePage(c *gin.Context) {
 }
 
 func (s *Server) renderRelease(c *gin.Context, status int, r checks.Release, errs []formError, typed map[string]string) {
+	s.renderReleaseSaying(c, status, r, errs, typed, notice(c))
+}
+
+// renderReleaseSaying is renderRelease with a notice of the handler's own.
+func (s *Server) renderReleaseSaying(c *gin.Context, status int, r checks.Release, errs []formError, typed map[string]string, said string) {
 	u := actor(c)
 	staff := u.Role == checks.RoleCOM || u.Role == checks.RoleManager
 	today := s.svc.Today()
@@ -167,11 +178,18 @@ func (s *Server) renderRelease(c *gin.Context, status int, r checks.Release, err
 	if typed == nil {
 		typed = map[string]string{}
 	}
-	s.render(c, status, "release", pageData{Title: r.FullName + " (" + r.CRN + ")", Notice: notice(c), Errors: errs,
+	unsent, err := s.checkEmails(c.Request.Context(), panels)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.render(c, status, "release", pageData{Title: r.FullName + " (" + r.CRN + ")", Notice: said, Errors: errs,
 		Data: releaseView{Release: r, Checks: panels, Typed: typed,
-			WorkdaysLeft: s.svc.Deadlines().WorkdaysToRelease(today, r.ReleaseDate),
-			ReleasedOn:   releasedOn(s.svc.Deadlines(), r.ReleaseDate),
-			CanChange:    u.Role != checks.RoleLiaison && r.Status == checks.ReleaseActive}})
+			WorkdaysLeft:   s.svc.Deadlines().WorkdaysToRelease(today, r.ReleaseDate),
+			ReleasedOn:     releasedOn(s.svc.Deadlines(), r.ReleaseDate),
+			CanChange:      u.Role != checks.RoleLiaison && r.Status == checks.ReleaseActive,
+			CanRequestBoth: staff && r.Status == checks.ReleaseActive && len(bothRequired(r)) == len(checks.CheckTypes()),
+			Unsent:         unsent}})
 }
 
 // checkForm runs a COM's transition from the release page and goes back to it.

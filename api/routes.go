@@ -84,4 +84,6 @@ func (s *Server) routes(r *gin.Engine) {
 	forms.POST("/checks/:id/extension", s.extensionForm)
 	forms.POST("/releases/new", s.newReleaseForm)
 	forms.POST("/releases/:id/address", s.addressForm)
+	// A release's changes and cancellation, and requesting both checks (pages_release.go).
+	forms.POST("/releases/:id/request-checks", s.requestBothForm)
 }
