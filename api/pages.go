@@ -340,6 +340,8 @@ func notice(c *gin.Context) string {
 		"time-asked":                 "Your request for more time was sent to probation",
 		"recorded":                   "The release is recorded, with both of its checks",
 		"address-changed":            "The address and the people are changed",
+		"release-changed":            "The release is changed",
+		"release-cancelled":          "The release is cancelled: its open checks are withdrawn",
 		"both-requested":             "Both checks were requested: each agency is told by email",
 		"both-requested-not-emailed": "Both checks were requested, but an agency could not be emailed: the check says which. Phone the agency, and ask an admin to add its contact mailbox",
 	}[c.Query("notice")]

@@ -68,6 +68,8 @@ func (s *Server) routes(r *gin.Engine) {
 	pages.GET("/releases/new", s.newReleasePage)
 	pages.GET("/releases/:id", s.releasePage)
 	pages.GET("/releases/:id/address", s.addressPage)
+	pages.GET("/releases/:id/change", s.changePage)
+	pages.GET("/releases/:id/cancel", s.cancelPage)
 	pages.GET("/dashboard", s.dashboardPage)
 	pages.GET("/reports/completion.csv", s.reportCSV(s.completionReport))
 	pages.GET("/reports/agencies.csv", s.reportCSV(s.agenciesReport))
@@ -86,4 +88,6 @@ func (s *Server) routes(r *gin.Engine) {
 	forms.POST("/releases/:id/address", s.addressForm)
 	// A release's changes and cancellation, and requesting both checks (pages_release.go).
 	forms.POST("/releases/:id/request-checks", s.requestBothForm)
+	forms.POST("/releases/:id/change", s.changeForm)
+	forms.POST("/releases/:id/cancel", s.cancelForm)
 }
