@@ -22,6 +22,9 @@ func (s *Server) templateFuncs() template.FuncMap {
 			return d.Midday().Format("2 January 2006")
 		},
 		"dateField": dateField,
+		"group": func(id, heading string, rows []releaseRow) releaseGroup {
+			return releaseGroup{ID: id, Heading: heading, Rows: rows}
+		},
 		"datetime": func(t time.Time) string {
 			if t.IsZero() {
 				return "not yet"
