@@ -539,7 +539,7 @@ var authzTable = map[string][]authzCase{
 		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
 			r := m.release(t, checks.StatusRequired)
 			return authzTarget{path: "/releases/" + r.ID + "/address", id: r.ID, form: url.Values{
-				"version": {strconv.FormatInt(r.Version, 10)}, "police_force": {"E23000001"}, "local_authority": {"E09000001"},
+				"step": {"confirm"}, "version": {strconv.FormatInt(r.Version, 10)}, "police_force": {"E23000001"}, "local_authority": {"E09000001"},
 				"address-line-1": {"2 New Road"}, "address-town": {"London"}, "address-postcode": {"EC1A 1BB"},
 			}}
 		},
