@@ -56,14 +56,6 @@ type changeView struct {
 // changeFields are the change form's inputs, in form order.
 var changeFields = []string{"release_date-day", "release_date-month", "release_date-year", "police_force", "local_authority", "com_id"}
 
-// releaseChange is a change as the form gave it, read and checked as far as the page can;
-// the service checks the rest when it is confirmed.
-type releaseChange struct {
-	form  map[string]string
-	date  string // YYYY-MM-DD, or unreadableDate
-	dates datesRead
-}
-
 func (s *Server) changeOptions(c *gin.Context, r checks.Release, form map[string]string) (changeView, error) {
 	view := changeView{Release: r, Form: form}
 	var err error

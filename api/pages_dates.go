@@ -183,10 +183,3 @@ func dateValues(form map[string]string, name string, d checks.Date) {
 	t := d.Midday()
 	form[name+"-day"], form[name+"-month"], form[name+"-year"] = strconv.Itoa(t.Day()), strconv.Itoa(int(t.Month())), strconv.Itoa(t.Year())
 }
-
-// typedDate copies a date's three inputs, trimmed, from the posted form into form.
-func typedDate(form map[string]string, post func(string) string, name string) {
-	for _, p := range dateParts {
-		form[name+"-"+p] = strings.TrimSpace(post(name + "-" + p))
-	}
-}
