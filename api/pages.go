@@ -333,13 +333,15 @@ func notice(c *gin.Context) string {
 		"completed":    "The check is completed",
 		"not-required": "The check is marked as not required",
 		// A request the directory gives no mailbox for is not said to be emailed.
-		"requested-not-emailed":      "The check was requested, but its agency could not be emailed: phone the agency, and ask an admin to add its contact mailbox",
-		"stood-down":                 "The request is stood down: its agency is told it is withdrawn",
-		"time-agreed":                "More time is agreed: the answer is now due on the date the agency proposed",
-		"time-refused":               "More time is refused: the answer is due on the same date",
-		"time-asked":                 "Your request for more time was sent to probation",
-		"recorded":                   "The release is recorded, with both of its checks",
-		"address-changed":            "The address and the people are changed",
+		"requested-not-emailed": "The check was requested, but its agency could not be emailed: phone the agency, and ask an admin to add its contact mailbox",
+		"stood-down":            "The request is stood down: its agency is told it is withdrawn",
+		"time-agreed":           "More time is agreed: the answer is now due on the date the agency proposed",
+		"time-refused":          "More time is refused: the answer is due on the same date",
+		"time-asked":            "Your request for more time was sent to probation",
+		"recorded":              "The release is recorded, with both of its checks",
+		"address-changed":       "The address and the people are changed",
+
+		// A release changed or cancelled through check your answers, and both checks requested.
 		"release-changed":            "The release is changed",
 		"release-cancelled":          "The release is cancelled: its open checks are withdrawn",
 		"both-requested":             "Both checks were requested: each agency is told by email",

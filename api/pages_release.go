@@ -94,7 +94,7 @@ func (s *Server) checkEmails(ctx context.Context, panels []checkPanel) (int, err
 			}
 			if len(found) == 0 {
 				// Recorded on the check, and its email no longer (or not yet) in the outbox.
-				row := emailRow{When: f.At, About: about, To: strconv.Itoa(len(f.To)) + " recipients", Sent: len(f.To) > 0, Status: "Recorded as sent"}
+				row := emailRow{When: f.At, About: about, To: recipients(len(f.To)), Sent: true, Status: "Recorded as sent"}
 				if len(f.Undeliverable) > 0 {
 					row.Failed, row.Status = true, "Could not be sent: no address for "+strings.Join(f.Undeliverable, "; ")
 					unsent++
@@ -126,6 +126,13 @@ func emailRowOf(e notify.Email, about string) emailRow {
 		row.Failed, row.Status = true, "Could not be sent: the mail server refused it after "+times(e.Attempts)+" ("+e.LastError+"). An admin must correct the address and send it again"
 	}
 	return row
+}
+
+func recipients(n int) string {
+	if n == 1 {
+		return "1 recipient"
+	}
+	return strconv.Itoa(n) + " recipients"
 }
 
 func times(n int) string {

@@ -86,7 +86,7 @@ func (s *Server) routes(r *gin.Engine) {
 	forms.POST("/checks/:id/extension", s.extensionForm)
 	forms.POST("/releases/new", s.newReleaseForm)
 	forms.POST("/releases/:id/address", s.addressForm)
-	// A release's changes and cancellation, and requesting both checks (pages_release.go).
+	// Requesting both checks (pages_release.go), a release's change and cancellation (pages_change.go).
 	forms.POST("/releases/:id/request-checks", s.requestBothForm)
 	forms.POST("/releases/:id/change", s.changeForm)
 	forms.POST("/releases/:id/cancel", s.cancelForm)
