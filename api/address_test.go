@@ -394,7 +394,7 @@ func TestTheAddressAndPeopleAreChangedFromTheReleasePage(t *testing.T) {
 		}
 	}
 	base := func() url.Values {
-		return url.Values{"csrf_token": {m[1]}, "version": {strconv.FormatInt(r.Version, 10)}, "people_rows": {"3"},
+		return url.Values{"csrf_token": {m[1]}, "step": {"confirm"}, "version": {strconv.FormatInt(r.Version, 10)}, "people_rows": {"3"},
 			"police_force": {"E23000001"}, "local_authority": {"E09000001"},
 			"address-line-1": {"2 New Road"}, "address-town": {"London"}, "address-postcode": {"EC1A 1BB"},
 			"person-0-name": {"Sam Smith"}, "person-0-relationship": {"partner"}, "person-0-lives-there": {"no"},
@@ -409,8 +409,11 @@ func TestTheAddressAndPeopleAreChangedFromTheReleasePage(t *testing.T) {
 	}{
 		{"a change without a town points at the town", func(v url.Values) { v.Del("address-town") }, 422,
 			[]string{`href="#address-town"`}},
-		{"a change from a page out of date is refused", func(v url.Values) { v.Set("version", "99") }, 412, nil},
-		{"a whole change replaces the address and the people", func(url.Values) {}, 303, nil},
+		{"the check page shows the changes and changes nothing", func(v url.Values) { v.Set("step", "check") }, 200,
+			[]string{"Check your changes to the address and people", "2 New Road", "Was: 1 Example Street", "Alex Smith, their child, lives there, born 4 May 2019"}},
+		{"a confirmation from a page out of date shows the changes again", func(v url.Values) { v.Set("version", "99") }, 409,
+			[]string{"Someone else changed this release"}},
+		{"a whole change, confirmed, replaces the address and the people", func(url.Values) {}, 303, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := base()

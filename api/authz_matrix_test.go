@@ -496,6 +496,12 @@ var authzTable = map[string][]authzCase{
 	"GET /releases/:id/address": {{what: "the form changing a release's address and people",
 		target: onRelease(func(id string) string { return "/releases/" + id + "/address" }, nil),
 		want:   statusesOf(ok200, ok200, nf404, ok200, nf404, nf404, nf404, toSignIn)}},
+	"GET /releases/:id/change": {{what: "the form changing a release's date, agencies and COM",
+		target: onRelease(func(id string) string { return "/releases/" + id + "/change" }, nil),
+		want:   statusesOf(ok200, ok200, nf404, ok200, nf404, nf404, nf404, toSignIn)}},
+	"GET /releases/:id/cancel": {{what: "the form cancelling a release",
+		target: onRelease(func(id string) string { return "/releases/" + id + "/cancel" }, nil),
+		want:   statusesOf(ok200, ok200, nf404, ok200, nf404, nf404, nf404, toSignIn)}},
 	"GET /dashboard": {{what: "what is late", target: fixed("/dashboard"),
 		want: statusesOf(ok200, ok200, ok200, ok200, ok200, nf404, nf404, toSignIn)}},
 	"GET /reports/completion.csv": {{what: "completion as CSV", target: fixed("/reports/completion.csv?from=2026-11-01&to=2027-12-31"),
@@ -533,7 +539,7 @@ var authzTable = map[string][]authzCase{
 		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
 			r := m.release(t, checks.StatusRequired)
 			return authzTarget{path: "/releases/" + r.ID + "/address", id: r.ID, form: url.Values{
-				"version": {strconv.FormatInt(r.Version, 10)}, "police_force": {"E23000001"}, "local_authority": {"E09000001"},
+				"step": {"confirm"}, "version": {strconv.FormatInt(r.Version, 10)}, "police_force": {"E23000001"}, "local_authority": {"E09000001"},
 				"address-line-1": {"2 New Road"}, "address-town": {"London"}, "address-postcode": {"EC1A 1BB"},
 			}}
 		},
@@ -549,6 +555,29 @@ var authzTable = map[string][]authzCase{
 		want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200)}},
 	"GET /cookies": {{what: "the cookies page, for anyone", target: fixed("/cookies"),
 		want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200)}},
+	"POST /releases/:id/request-checks": {{what: "requesting both checks of a release of the team", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			r := m.release(t, checks.StatusRequired)
+			return authzTarget{path: "/releases/" + r.ID + "/request-checks", id: r.ID, form: url.Values{}}
+		},
+		want: statusesOf(no403, see303, nf404, see303, nf404, nf404, nf404, no403)}},
+	"POST /releases/:id/change": {{what: "confirming a change of a release of the team", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			r := m.release(t, checks.StatusRequired)
+			return authzTarget{path: "/releases/" + r.ID + "/change", id: r.ID, form: url.Values{
+				"step": {"confirm"}, "version": {strconv.FormatInt(r.Version, 10)}, "police_force": {"E23000001"}, "local_authority": {"E09000001"}, "com_id": {m.com.ID},
+				"release_date-day": {"1"}, "release_date-month": {"3"}, "release_date-year": {"2027"},
+			}}
+		},
+		want: statusesOf(see303, see303, nf404, see303, nf404, nf404, nf404, no403)}},
+	"POST /releases/:id/cancel": {{what: "confirming the cancellation of a release of the team", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			r := m.release(t, checks.StatusRequired)
+			return authzTarget{path: "/releases/" + r.ID + "/cancel", id: r.ID, form: url.Values{
+				"step": {"confirm"}, "version": {strconv.FormatInt(r.Version, 10)}, "cancel_reason": {"Recalled."},
+			}}
+		},
+		want: statusesOf(see303, see303, nf404, see303, nf404, nf404, nf404, no403)}},
 	"POST /releases/new": {{what: "recording a release for the team", fresh: true,
 		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
 			return authzTarget{path: "/releases/new", form: url.Values{

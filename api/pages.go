@@ -360,6 +360,12 @@ func notice(c *gin.Context) string {
 		"recorded":              "The release is recorded, with both of its checks",
 		"address-changed":       "The address and the people are changed",
 		"note-added":            "Your note was added: probation sees it on the release's page",
+
+		// A release changed or cancelled through check your answers, and both checks requested.
+		"release-changed":            "The release is changed",
+		"release-cancelled":          "The release is cancelled: its open checks are withdrawn",
+		"both-requested":             "Both checks were requested: each agency is told by email",
+		"both-requested-not-emailed": "Both checks were requested, but an agency could not be emailed: the check says which. Phone the agency, and ask an admin to add its contact mailbox",
 	}[c.Query("notice")]
 }
 

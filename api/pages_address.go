@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,7 +70,7 @@ func peopleRowsOf(c *gin.Context) int {
 
 // readAddressAndPeople copies the address and people inputs into form and returns them as
 // the domain takes them. An empty row is no person.
-func readAddressAndPeople(c *gin.Context, form map[string]string, rows int) (*checks.AddressInput, []checks.PersonInput) {
+func readAddressAndPeople(c *gin.Context, form map[string]string, rows int, dates datesRead) (*checks.AddressInput, []checks.PersonInput) {
 	for _, a := range addressFields {
 		form[a.input] = strings.TrimSpace(c.PostForm(a.input))
 	}
@@ -86,7 +87,7 @@ func readAddressAndPeople(c *gin.Context, form map[string]string, rows int) (*ch
 		if empty {
 			continue
 		}
-		p := checks.PersonInput{Name: form[prefix+"name"], DateOfBirth: dateFromParts(form, prefix+"dob"),
+		p := checks.PersonInput{Name: form[prefix+"name"], DateOfBirth: dates.read(form, dateInput{prefix + "dob", fmt.Sprintf("Date of birth of person %d", i+1)}),
 			Relationship: form[prefix+"relationship"]}
 		switch form[prefix+"lives-there"] {
 		case "yes":
@@ -197,8 +198,9 @@ func (s *Server) addressPage(c *gin.Context) {
 	s.renderAddress(c, http.StatusOK, r, form, min(max(len(r.People)+1, blankPeopleRows), checks.MaxPeople), nil)
 }
 
-// addressForm changes the address and the people as the form says, replacing the list of
-// people as a whole, at the version the form was shown at.
+// addressForm takes the address and the people, and the agencies, to a check-your-answers
+// page (see pages_change.go), back to the form, or, confirmed, to the service: the list of
+// people is replaced as a whole, at the version the form was shown at.
 func (s *Server) addressForm(c *gin.Context) {
 	r, err := s.changeableRelease(c)
 	if err != nil {
@@ -208,15 +210,26 @@ func (s *Server) addressForm(c *gin.Context) {
 	form := map[string]string{"police_force": strings.TrimSpace(c.PostForm("police_force")),
 		"local_authority": strings.TrimSpace(c.PostForm("local_authority"))}
 	rows := peopleRowsOf(c)
-	addr, people := readAddressAndPeople(c, form, rows)
-	if c.PostForm("add_person") != "" {
-		s.renderAddress(c, http.StatusOK, r, form, min(rows+1, checks.MaxPeople), nil)
+	dates := datesRead{}
+	addr, people := readAddressAndPeople(c, form, rows, dates)
+	step := c.PostForm("step")
+	if c.PostForm("add_person") != "" || step == stepEdit {
+		if c.PostForm("add_person") != "" {
+			rows = min(rows+1, checks.MaxPeople)
+		}
+		s.renderAddress(c, http.StatusOK, r, form, rows, nil)
 		return
 	}
-	version, perr := strconv.ParseInt(c.PostForm("version"), 10, 64)
-	if perr != nil {
+	version, ok := postedVersion(c)
+	if !ok {
 		s.failPage(c, checks.ErrNotFound)
 		return
+	}
+	refused := func(err error) {
+		errs := formErrors(err, map[string]string{
+			"police_force": "Choose the police force for the release address", "local_authority": "Choose the children's services for the release address",
+		})
+		s.renderAddress(c, http.StatusUnprocessableEntity, r, form, rows, dates.fix(addressAndPeopleErrors(errs, err, form), nil))
 	}
 	p := checks.ReleasePatch{Address: addr, People: &people}
 	if police := form["police_force"]; police != r.PoliceForce {
@@ -225,19 +238,131 @@ func (s *Server) addressForm(c *gin.Context) {
 	if authority := form["local_authority"]; authority != r.LocalAuthority {
 		p.LocalAuthority = &authority
 	}
+	if step != stepConfirm {
+		kept, keptPeople, err := s.svc.ReadAddressAndPeople(*addr, people)
+		if err == nil {
+			err = s.agenciesChosen(c, form)
+		}
+		if err != nil {
+			refused(err)
+			return
+		}
+		answers := s.addressAnswers(r, form, rows, kept, keptPeople, version)
+		if len(answers.Rows) == 0 {
+			s.renderAddress(c, http.StatusUnprocessableEntity, r, form, rows, []formError{{"address-line-1", "Change at least one answer, or go back to the release"}})
+			return
+		}
+		s.renderAnswers(c, http.StatusOK, answers, nil)
+		return
+	}
 	_, err = s.svc.UpdateRelease(c.Request.Context(), actor(c), r.ID, &version, p)
-	if checks.ErrorCode(err) == checks.EINVALID {
-		errs := formErrors(err, map[string]string{
-			"police_force": "Choose the police force for the release address", "local_authority": "Choose the children's services for the release address",
-		})
-		s.renderAddress(c, http.StatusUnprocessableEntity, r, form, rows, addressAndPeopleErrors(errs, err, form))
-		return
-	}
-	if err != nil {
+	switch checks.ErrorCode(err) {
+	case "":
+		c.Redirect(http.StatusSeeOther, "/releases/"+r.ID+"?notice=address-changed")
+	case checks.EINVALID:
+		refused(err)
+	case checks.EPRECONDITION:
+		kept, keptPeople, rerr := s.svc.ReadAddressAndPeople(*addr, people)
+		if rerr != nil {
+			refused(rerr)
+			return
+		}
+		s.renderAnswers(c, http.StatusConflict, s.addressAnswers(r, form, rows, kept, keptPeople, r.Version), changedMeanwhile)
+	default:
 		s.failPage(c, err)
-		return
 	}
-	c.Redirect(http.StatusSeeOther, "/releases/"+r.ID+"?notice=address-changed")
+}
+
+// agenciesChosen refuses a police force or children's services that is not one of the
+// form's choices, as the service would.
+func (s *Server) agenciesChosen(c *gin.Context, form map[string]string) error {
+	e := &checks.Error{Code: checks.EINVALID, Message: "the request has invalid fields"}
+	for _, k := range []struct {
+		field string
+		kind  checks.AgencyKind
+	}{{"police_force", checks.KindPolice}, {"local_authority", checks.KindChildrensServices}} {
+		opts, err := s.agencyOptions(c, k.kind)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(opts, func(o option) bool { return o.Value == form[k.field] }) {
+			e.Fields = append(e.Fields, checks.FieldError{Field: k.field, Reason: "must be an active agency of its kind"})
+		}
+	}
+	if e.Fields != nil {
+		return e
+	}
+	return nil
+}
+
+// addressAnswers is the check page of a change of the address, the people or the agencies:
+// what differs from the release, and every input of the form to confirm it with.
+func (s *Server) addressAnswers(r checks.Release, form map[string]string, rows int, addr checks.Address, people []checks.Person, version int64) answersView {
+	v := answersView{Release: r, Heading: "Check your changes to the address and people", Action: "/releases/" + r.ID + "/address",
+		Version: version, Confirm: "Confirm and change the address and people"}
+	if addr != r.Address {
+		from := "Not recorded"
+		if r.Address.Recorded() {
+			from = strings.Join(r.Address.Lines(), ", ")
+		}
+		v.Rows = append(v.Rows, answerRow{"Release address", from, strings.Join(addr.Lines(), "\n")})
+	}
+	if !slices.Equal(people, r.People) {
+		v.Rows = append(v.Rows, answerRow{"People connected to the address", peopleText(r.People, ", "), peopleText(people, "\n")})
+		v.Consequences = append(v.Consequences, "An agency asked already sees the new address and people with its request.")
+	}
+	if form["police_force"] != r.PoliceForce {
+		v.Rows = append(v.Rows, answerRow{"Police force", s.agencyName(r.PoliceForce), s.agencyName(form["police_force"])})
+	}
+	if form["local_authority"] != r.LocalAuthority {
+		v.Rows = append(v.Rows, answerRow{"Children's services", s.agencyName(r.LocalAuthority), s.agencyName(form["local_authority"])})
+	}
+	if form["police_force"] != r.PoliceForce || form["local_authority"] != r.LocalAuthority {
+		v.Consequences = append(v.Consequences, "An open request to an old agency is withdrawn (it is told, without the reason) and a new check is created for the new one. An answer already given stays.")
+	}
+	v.Hidden = append(v.Hidden, option{"police_force", form["police_force"]}, option{"local_authority", form["local_authority"]},
+		option{"people_rows", strconv.Itoa(rows)})
+	for _, a := range addressFields {
+		v.Hidden = append(v.Hidden, option{a.input, form[a.input]})
+	}
+	for i := range rows {
+		for _, f := range personFields {
+			name := fmt.Sprintf("person-%d-%s", i, f)
+			v.Hidden = append(v.Hidden, option{name, form[name]})
+		}
+	}
+	return v
+}
+
+// peopleText lists people in a line each (or joined by sep): name, relationship, whether
+// they live there, and their date of birth when known.
+func peopleText(people []checks.Person, sep string) string {
+	if len(people) == 0 {
+		return "None"
+	}
+	var lines []string
+	for _, p := range people {
+		line := p.Name + ", " + strings.ToLower(relationshipText(p.Relationship))
+		if p.LivesThere {
+			line += ", lives there"
+		} else {
+			line += ", lives elsewhere"
+		}
+		if !p.DateOfBirth.IsZero() {
+			line += ", born " + p.DateOfBirth.Midday().Format("2 January 2006")
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, sep)
+}
+
+func relationshipText(r checks.Relationship) string {
+	for _, o := range relationshipOptions() {
+		if o.Value == string(r) {
+			return o.Text
+		}
+	}
+	return string(r)
 }
 
 // changeableRelease reads the release of the page for someone who may change it: a liaison,

@@ -575,8 +575,10 @@ func (s *Server) auditPage(c *gin.Context) {
 	for _, k := range []string{"actor", "resource", "resource_id", "from-day", "from-month", "from-year", "to-day", "to-month", "to-year"} {
 		form[k] = strings.TrimSpace(c.Query(k))
 	}
+	dates := datesRead{}
 	in := checks.AuditFilter{Actor: form["actor"], Resource: form["resource"], ResourceID: form["resource_id"],
-		From: dateFromParts(form, "from"), To: dateFromParts(form, "to"), Limit: 50, Cursor: c.Query("cursor")}
+		From: dates.read(form, dateInput{"from", "The date to search from"}), To: dates.read(form, dateInput{"to", "The date to search to"}),
+		Limit: 50, Cursor: c.Query("cursor")}
 	var errs []formError
 	page, err := s.svc.Audit(ctx, u, in)
 	switch checks.ErrorCode(err) {
@@ -592,6 +594,7 @@ func (s *Server) auditPage(c *gin.Context) {
 				errs[i].Field += "-day"
 			}
 		}
+		errs = dates.fix(errs, nil)
 	default:
 		s.failPage(c, err)
 		return

@@ -60,7 +60,6 @@ func statusName(st checks.Status) string {
 }
 
 var (
-	isoDate     = regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`)
 	statusWords = regexp.MustCompile(`\ba check that is (required|requested|responded|completed|not_required|withdrawn)\b`)
 	versionNote = regexp.MustCompile(`version \d+ is no longer current \(now \d+\)`)
 )
@@ -69,13 +68,7 @@ var (
 // dates written out, statuses as the pages name them, no version numbers. A person reading
 // a page has no use for 2027-02-10, not_required or "version 3".
 func plainMessage(msg string) string {
-	msg = isoDate.ReplaceAllStringFunc(msg, func(s string) string {
-		d, err := checks.ParseDate(s)
-		if err != nil {
-			return s
-		}
-		return d.Midday().Format("2 January 2006")
-	})
+	msg = writtenDates(msg)
 	msg = statusWords.ReplaceAllStringFunc(msg, func(s string) string {
 		st := s[strings.LastIndex(s, " ")+1:]
 		return "a check that is " + strings.ToLower(statusName(checks.Status(st)))

@@ -21,6 +21,10 @@ func (s *Server) templateFuncs() template.FuncMap {
 			}
 			return d.Midday().Format("2 January 2006")
 		},
+		"dateField": dateField,
+		"group": func(id, heading string, rows []releaseRow) releaseGroup {
+			return releaseGroup{ID: id, Heading: heading, Rows: rows}
+		},
 		"datetime": func(t time.Time) string {
 			if t.IsZero() {
 				return "not yet"
@@ -86,13 +90,6 @@ func (s *Server) templateFuncs() template.FuncMap {
 		},
 		"personArgs": func(p pageData, prefix string) fieldArgs {
 			return fieldArgs{Page: p, Prefix: prefix}
-		},
-		"parts": func() []fieldArgs {
-			return []fieldArgs{
-				{Name: "day", Label: "Day", Width: "govuk-input--width-2"},
-				{Name: "month", Label: "Month", Width: "govuk-input--width-2"},
-				{Name: "year", Label: "Year", Width: "govuk-input--width-4"},
-			}
 		},
 	}
 }

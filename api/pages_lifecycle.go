@@ -19,7 +19,9 @@ func (s *Server) extensionForm(c *gin.Context) {
 	for _, k := range []string{"proposed_date-day", "proposed_date-month", "proposed_date-year", "extension_note"} {
 		typed[k] = strings.TrimSpace(c.PostForm(k))
 	}
-	_, err := s.svc.AskForTime(ctx, u, id, nil, checks.ExtensionInput{ProposedDate: dateFromParts(typed, "proposed_date"), Note: typed["extension_note"]})
+	dates := datesRead{}
+	proposed := dates.read(typed, dateInput{"proposed_date", "The date your agency can answer by"})
+	_, err := s.svc.AskForTime(ctx, u, id, nil, checks.ExtensionInput{ProposedDate: proposed, Note: typed["extension_note"]})
 	switch code := checks.ErrorCode(err); code {
 	case "":
 		c.Redirect(http.StatusSeeOther, "/checks/"+id+"?notice=time-asked")
@@ -39,6 +41,7 @@ func (s *Server) extensionForm(c *gin.Context) {
 				errs[i].Field = "extension_note"
 			}
 		}
+		errs = dates.fix(errs, map[string]string{"proposed_date": "Date your agency can answer by"})
 		if code == checks.ECONFLICT {
 			errs = []formError{{"extension", conflictText(err)}}
 		}

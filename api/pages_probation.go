@@ -18,92 +18,6 @@ import (
 // Probation's pages: the team's releases, one release with its checks, recording a release,
 // and the managers' figures.
 
-type releaseRow struct {
-	ID, CRN, Name, Team  string
-	ReleaseDate          checks.Date
-	WorkdaysLeft         int
-	Cancelled            bool
-	Cells                []checkCell
-	overdue, unrequested bool
-}
-
-type checkCell struct {
-	Status   checks.Status
-	Overdue  bool
-	DueLabel string
-	Due      checks.Date
-}
-
-func (s *Server) releasesPage(c *gin.Context) {
-	u := actor(c)
-	if u.Role == checks.RoleLiaison {
-		s.failPage(c, checks.ErrNotFound)
-		return
-	}
-	var all []checks.Release
-	f := checks.ReleaseFilter{Limit: 200}
-	for {
-		page, err := s.svc.Releases(c.Request.Context(), u, f)
-		if err != nil {
-			s.failPage(c, err)
-			return
-		}
-		all = append(all, page.Items...)
-		if page.NextCursor == "" {
-			break
-		}
-		f.Cursor = page.NextCursor
-	}
-	today := s.svc.Today()
-	rows := make([]releaseRow, 0, len(all))
-	for _, r := range all {
-		row := releaseRow{ID: r.ID, CRN: r.CRN, Name: r.FullName, Team: r.Team, ReleaseDate: r.ReleaseDate,
-			WorkdaysLeft: s.svc.Deadlines().WorkdaysToRelease(today, r.ReleaseDate), Cancelled: r.Status == checks.ReleaseCancelled}
-		for _, t := range checks.CheckTypes() {
-			var cell checkCell
-			for _, ch := range r.Checks {
-				if ch.Type == t && !ch.Superseded() {
-					cell = checkCell{Status: ch.Status, Overdue: ch.Overdue(today), DueLabel: "answer due", Due: ch.DueDate}
-					if ch.Status == checks.StatusRequired {
-						cell.DueLabel, cell.Due = "request by", ch.RequestBy
-						row.unrequested = true
-					}
-					row.overdue = row.overdue || cell.Overdue
-				}
-			}
-			row.Cells = append(row.Cells, cell)
-		}
-		rows = append(rows, row)
-	}
-	// Overdue first, then not yet requested, then the soonest release; cancelled ones last.
-	rank := func(r releaseRow) int {
-		switch {
-		case r.Cancelled:
-			return 3
-		case r.overdue:
-			return 0
-		case r.unrequested:
-			return 1
-		}
-		return 2
-	}
-	slices.SortStableFunc(rows, func(a, b releaseRow) int {
-		if ra, rb := rank(a), rank(b); ra != rb {
-			return ra - rb
-		}
-		return strings.Compare(a.ReleaseDate.String(), b.ReleaseDate.String())
-	})
-	scope := "All teams"
-	if u.Role != checks.RoleAdmin {
-		scope = "Team " + strings.Join(u.Teams, ", ")
-	}
-	s.render(c, http.StatusOK, "releases", pageData{Title: "Releases", Notice: notice(c), Data: struct {
-		Scope     string
-		CanCreate bool
-		Rows      []releaseRow
-	}{scope, true, rows}})
-}
-
 // releaseView is the release page: the release, a panel per check, what was typed into a
 // form that failed, and the working days left.
 type releaseView struct {
@@ -114,6 +28,10 @@ type releaseView struct {
 	ReleasedOn   string // see releasedOn
 	// CanChange offers the form that changes the address and the people.
 	CanChange bool
+	// CanRequestBoth offers one button that requests both checks (see requestBothForm);
+	// Unsent counts the emails about the release that could not be sent.
+	CanRequestBoth bool
+	Unsent         int
 }
 
 // releasedOn says on which day the person actually leaves when the release date is not a
@@ -134,6 +52,8 @@ type checkPanel struct {
 	// CanStandDown: a requested check can be stood down; CanDecideTime: the agency's request
 	// for more time waits for a decision.
 	CanStandDown, CanDecideTime bool
+	// Emails are the emails sent, waiting or failed about the check (see checkEmails).
+	Emails []emailRow
 }
 
 func (s *Server) releasePage(c *gin.Context) {
@@ -146,6 +66,11 @@ func (s *Server) releasePage(c *gin.Context) {
 }
 
 func (s *Server) renderRelease(c *gin.Context, status int, r checks.Release, errs []formError, typed map[string]string) {
+	s.renderReleaseSaying(c, status, r, errs, typed, notice(c))
+}
+
+// renderReleaseSaying is renderRelease with a notice of the handler's own.
+func (s *Server) renderReleaseSaying(c *gin.Context, status int, r checks.Release, errs []formError, typed map[string]string, said string) {
 	u := actor(c)
 	staff := u.Role == checks.RoleCOM || u.Role == checks.RoleManager
 	today := s.svc.Today()
@@ -167,11 +92,18 @@ func (s *Server) renderRelease(c *gin.Context, status int, r checks.Release, err
 	if typed == nil {
 		typed = map[string]string{}
 	}
-	s.render(c, status, "release", pageData{Title: r.FullName + " (" + r.CRN + ")", Notice: notice(c), Errors: errs, Back: "/releases",
+	unsent, err := s.checkEmails(c.Request.Context(), panels)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.render(c, status, "release", pageData{Title: r.FullName + " (" + r.CRN + ")", Notice: said, Errors: errs, Back: "/releases",
 		Data: releaseView{Release: r, Checks: panels, Typed: typed,
-			WorkdaysLeft: s.svc.Deadlines().WorkdaysToRelease(today, r.ReleaseDate),
-			ReleasedOn:   releasedOn(s.svc.Deadlines(), r.ReleaseDate),
-			CanChange:    u.Role != checks.RoleLiaison && r.Status == checks.ReleaseActive}})
+			WorkdaysLeft:   s.svc.Deadlines().WorkdaysToRelease(today, r.ReleaseDate),
+			ReleasedOn:     releasedOn(s.svc.Deadlines(), r.ReleaseDate),
+			CanChange:      u.Role != checks.RoleLiaison && r.Status == checks.ReleaseActive,
+			CanRequestBoth: staff && r.Status == checks.ReleaseActive && len(bothRequired(r)) == len(checks.CheckTypes()),
+			Unsent:         unsent}})
 }
 
 // checkForm runs a COM's transition from the release page and goes back to it.
@@ -339,10 +271,12 @@ func (s *Server) newReleaseForm(c *gin.Context) {
 	in := checks.ReleaseInput{
 		CRN: form["crn"], NOMSNumber: form["noms_number"], FullName: form["full_name"], PrisonCode: form["prison_code"],
 		PoliceForce: form["police_force"], LocalAuthority: form["local_authority"], Team: form["team"], COMID: form["com_id"],
-		DateOfBirth: dateFromParts(form, "date_of_birth"), ReleaseDate: dateFromParts(form, "release_date"),
 	}
+	dates := datesRead{}
+	in.DateOfBirth = dates.read(form, dateInput{"date_of_birth", "Date of birth"})
+	in.ReleaseDate = dates.read(form, dateInput{"release_date", "Release date"})
 	rows := peopleRowsOf(c)
-	in.Address, in.People = readAddressAndPeople(c, form, rows)
+	in.Address, in.People = readAddressAndPeople(c, form, rows, dates)
 	if c.PostForm("add_person") != "" {
 		// Another row for one more person: the form again, nothing recorded yet.
 		form["people_rows"] = strconv.Itoa(min(rows+1, checks.MaxPeople))
@@ -363,7 +297,7 @@ func (s *Server) newReleaseForm(c *gin.Context) {
 				errs[i].Field += "-day"
 			}
 		}
-		errs = addressAndPeopleErrors(errs, err, form)
+		errs = dates.fix(addressAndPeopleErrors(errs, err, form), map[string]string{"date_of_birth": "Date of birth", "release_date": "Release date"})
 		if code == checks.ECONFLICT {
 			// A duplicate: the form again, pointing at the CRN, and as little said as the API.
 			errs = []formError{{"crn", "A release with this CRN and release date is already recorded. If it is not in your team's releases, ask an admin"}}
@@ -376,22 +310,6 @@ func (s *Server) newReleaseForm(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/releases/"+r.ID+"?notice=recorded")
-}
-
-// dateFromParts joins a GOV.UK date input's day, month and year into YYYY-MM-DD (or "" when
-// all are empty, so the service says the date is required).
-func dateFromParts(form map[string]string, name string) string {
-	d, m, y := form[name+"-day"], form[name+"-month"], form[name+"-year"]
-	if d == "" && m == "" && y == "" {
-		return ""
-	}
-	pad := func(s string) string {
-		if len(s) == 1 {
-			return "0" + s
-		}
-		return s
-	}
-	return y + "-" + pad(m) + "-" + pad(d)
 }
 
 // The managers' figures.

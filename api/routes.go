@@ -72,6 +72,8 @@ func (s *Server) routes(r *gin.Engine) {
 	pages.GET("/releases/new", s.newReleasePage)
 	pages.GET("/releases/:id", s.releasePage)
 	pages.GET("/releases/:id/address", s.addressPage)
+	pages.GET("/releases/:id/change", s.changePage)
+	pages.GET("/releases/:id/cancel", s.cancelPage)
 	pages.GET("/dashboard", s.dashboardPage)
 	pages.GET("/reports/completion.csv", s.reportCSV(s.completionReport))
 	pages.GET("/reports/agencies.csv", s.reportCSV(s.agenciesReport))
@@ -111,4 +113,8 @@ func (s *Server) routes(r *gin.Engine) {
 	adminForms.POST("/agencies/:code", s.agencyForm)
 	adminForms.POST("/outbox/retry", s.retryAllForm)
 	adminForms.POST("/outbox/:id/retry", s.retryEmailForm)
+	// Requesting both checks (pages_release.go), a release's change and cancellation (pages_change.go).
+	forms.POST("/releases/:id/request-checks", s.requestBothForm)
+	forms.POST("/releases/:id/change", s.changeForm)
+	forms.POST("/releases/:id/cancel", s.cancelForm)
 }

@@ -75,6 +75,9 @@ type Outbox interface {
 	List(ctx context.Context, status notify.Status, since time.Time, limit int, cursor string) (checks.Page[notify.Email], error)
 	// Get reads one email by its key.
 	Get(ctx context.Context, key string) (notify.Email, error)
+	// About reads the emails, without their bodies, that carry any of the items (see
+	// notify.Firings): the release page's emails about each check.
+	About(ctx context.Context, items []string) ([]notify.Email, error)
 }
 
 // Server holds what the handlers need.

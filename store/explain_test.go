@@ -290,6 +290,10 @@ func TestEveryHotPathQueryIsAnsweredFromAnIndex(t *testing.T) {
 			_, err := o.Insert(ctx, notify.Email{Key: "new-digest", To: "x@example.org", Status: notify.StatusPending, NextAttemptAt: now, CreatedAt: now})
 			return err
 		}},
+		{"a release page reads the emails about its checks", func() error {
+			_, err := o.About(ctx, []string{seed.check + "/request_notice@2026-11-24", seed.check + "/response_overdue@2026-12-08"})
+			return err
+		}},
 		{"an admin lists the outbox and the metrics count it", func() error {
 			if _, err := o.List(ctx, "", now.AddDate(0, 0, -checks.RecentDays), 50, ""); err != nil {
 				return err

@@ -31,6 +31,9 @@ type DBProxy struct {
 // Release.
 type Hold struct {
 	db, command, coll string
+	// pass is how many matching commands still go through before the hold holds (see
+	// HoldAfter).
+	pass int
 
 	once     sync.Once
 	held     chan struct{}
@@ -102,6 +105,16 @@ func (p *DBProxy) Hold(db, command, coll string) *Hold {
 	return h
 }
 
+// HoldAfter is Hold, but lets the first n matching commands through: a test holds the
+// second of two like commands (e.g. the second of two checks updated by one request).
+func (p *DBProxy) HoldAfter(db, command, coll string, n int) *Hold {
+	h := p.Hold(db, command, coll)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	h.pass = n
+	return h
+}
+
 // holdFor returns the hold msg falls under, or nil.
 func (p *DBProxy) holdFor(msg []byte) *Hold {
 	command, coll, db := OpMsgCommand(msg)
@@ -117,6 +130,10 @@ func (p *DBProxy) holdFor(msg []byte) *Hold {
 		default:
 		}
 		if h.db == db && h.command == command && h.coll == coll {
+			if h.pass > 0 {
+				h.pass--
+				continue
+			}
 			return h
 		}
 	}
