@@ -181,3 +181,27 @@ func importer(actor User) error {
 	}
 	return Errorf(EFORBIDDEN, "only COMs, managers and admins import release schedules")
 }
+
+// ImporterByEmail finds the user a command-line import acts as: an active COM, manager or
+// admin with this email. The command line may act as anyone (whoever runs the binary on
+// the data administers it), but the audit must name a person, not "command line".
+func (s *Service) ImporterByEmail(ctx context.Context, email string) (User, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	users, err := s.store.AllUsers(ctx)
+	if err != nil {
+		return User{}, err
+	}
+	for _, u := range users {
+		if strings.ToLower(u.Email) != email {
+			continue
+		}
+		switch {
+		case !u.Active:
+			return User{}, Errorf(EFORBIDDEN, "%s is deactivated", email)
+		case importer(u) != nil:
+			return User{}, Errorf(EFORBIDDEN, "%s is a %s: only COMs, managers and admins import release schedules", email, u.Role)
+		}
+		return u, nil
+	}
+	return User{}, &Error{Code: ENOTFOUND, Message: "no user has the email " + email + ": add one with users add"}
+}

@@ -45,6 +45,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return escalate(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		return seedCommand(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return importCommand(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil
@@ -73,6 +75,9 @@ Commands:
                                         with --dry-run) and print the plan
   safeguarding seed --demo [--tokens FILE]
                                         create demo users and releases; prints the path of the file holding their tokens
+  safeguarding import --as EMAIL [--dry-run] [--all-or-nothing] FILE
+                                        load a release schedule (CSV) as that COM, manager or admin, and
+                                        print what it added, changed, left and rejected
   safeguarding version                  print the version
   safeguarding help                     this text
 
