@@ -62,6 +62,9 @@ type authzTarget struct {
 	body any
 	form url.Values
 	id   string
+	// csv is a release schedule, sent as text/csv to the API or uploaded as the file of a
+	// page's form (multipart).
+	csv string
 }
 
 // authzCase is one row of the table: what the target is, how to make it, and the status
@@ -268,6 +271,12 @@ func newReleaseBody(m *authzEnv) map[string]any {
 	return b
 }
 
+// authzSchedule is a release schedule of one new release for the team and its COM.
+func authzSchedule(m *authzEnv) string {
+	return "crn,noms_number,full_name,date_of_birth,release_date,prison_code,team,com_email,address_line_1,town,postcode,police_force,local_authority\n" +
+		fmt.Sprintf("I%06d,A1234BC,John Smith,1985-03-02,2027-02-15,LEI,N07-T1,%s,1 Example Street,London,EC1A 1BB,E23000001,E09000001\n", m.next(), m.comUser.Email)
+}
+
 // authzTable is the expected status of every route for every caller.
 var authzTable = map[string][]authzCase{
 	// Open to anyone.
@@ -283,6 +292,11 @@ var authzTable = map[string][]authzCase{
 			return authzTarget{path: "/api/v1/releases", body: newReleaseBody(m)}
 		},
 		want: statusesOf(new201, new201, bad422, new201, bad422, no403, no403, who401)}},
+	"POST /api/v1/imports": {{what: "a release schedule of one release for the team, all or nothing (other teams' staff may not name it)", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/api/v1/imports?all_or_nothing=true", csv: authzSchedule(m)}
+		},
+		want: statusesOf(ok200, ok200, bad422, ok200, bad422, no403, no403, who401)}},
 	"GET /api/v1/releases": {{what: "the list, with a release of the team on it",
 		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
 			r := m.releaseOn(t, checks.StatusRequired, "2026-12-07")
@@ -663,12 +677,18 @@ func (m *authzEnv) callAPI(t *testing.T, method string, target authzTarget, as s
 	if target.body != nil {
 		body = strings.NewReader(fuzzJSON(target.body))
 	}
+	if target.csv != "" {
+		body = strings.NewReader(target.csv)
+	}
 	req, err := http.NewRequest(method, m.url+target.path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if target.body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if target.csv != "" {
+		req.Header.Set("Content-Type", "text/csv")
 	}
 	if tok := m.callers[as].Token; tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)

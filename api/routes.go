@@ -50,6 +50,8 @@ func (s *Server) routes(r *gin.Engine) {
 	v1.GET("/reports/upcoming", s.upcomingReport)
 	v1.GET("/audit", s.listAudit)
 
+	v1.POST("/imports", s.importSchedule)
+
 	v1.POST("/escalations/run", s.adminOnly, s.runEscalations)
 	v1.GET("/outbox", s.adminOnly, s.listOutbox)
 	v1.GET("/outbox/:id", s.adminOnly, s.getOutboxEmail)

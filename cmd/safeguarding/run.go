@@ -184,7 +184,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		TrustedProxies: a.cfg.TrustedProxies, Ready: a.store.Ping,
 		Escalator: a.escalator, Outbox: a.outbox, Sender: a.sender,
 		Metrics: m.Handler(), Observe: m.ObserveRequest,
-		RateLimit: a.cfg.RateLimit, RateBurst: a.cfg.RateBurst, RequestTimeout: a.cfg.RequestTimeout,
+		RateLimit: a.cfg.RateLimit, RateBurst: a.cfg.RateBurst, RequestTimeout: a.cfg.RequestTimeout, ImportTimeout: a.cfg.ImportTimeout,
 		MaxInFlight: a.cfg.MaxInFlight, MaxInFlightPerUser: a.cfg.MaxInFlightPerUser,
 		AnonymousRate: a.cfg.AnonymousRate, AnonymousBurst: a.cfg.AnonymousBurst,
 		SignInRate: a.cfg.SignInRate, SignInBurst: a.cfg.SignInBurst,
