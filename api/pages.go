@@ -135,6 +135,9 @@ func navFor(u checks.User, path string) []navItem {
 	case checks.RoleManager, checks.RoleAdmin:
 		items = []navItem{{Href: "/dashboard", Text: "What is late"}, {Href: "/releases", Text: "Releases"}, {Href: "/releases/new", Text: "Record a release"}}
 	}
+	if u.Role != checks.RoleLiaison {
+		items = append(items, navItem{Href: "/imports/new", Text: "Import releases"})
+	}
 	for i := range items {
 		items[i].Current = path == items[i].Href
 	}

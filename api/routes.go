@@ -71,6 +71,10 @@ func (s *Server) routes(r *gin.Engine) {
 	pages.GET("/releases/:id", s.releasePage)
 	pages.GET("/releases/:id/address", s.addressPage)
 	pages.GET("/dashboard", s.dashboardPage)
+	pages.GET("/imports/new", s.importPage)
+	pages.GET("/imports/:id", s.importCheckPage)
+	// The upload's size is answered before its form is read for the CSRF token.
+	pages.POST("/imports/new", s.uploadLimit, s.checkCSRF, s.importUpload)
 	pages.GET("/reports/completion.csv", s.reportCSV(s.completionReport))
 	pages.GET("/reports/agencies.csv", s.reportCSV(s.agenciesReport))
 	pages.GET("/reports/upcoming.csv", s.reportCSV(s.upcomingReport))
@@ -86,4 +90,5 @@ func (s *Server) routes(r *gin.Engine) {
 	forms.POST("/checks/:id/extension", s.extensionForm)
 	forms.POST("/releases/new", s.newReleaseForm)
 	forms.POST("/releases/:id/address", s.addressForm)
+	forms.POST("/imports/:id", s.importConfirm)
 }
