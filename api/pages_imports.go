@@ -26,7 +26,7 @@ type importView struct {
 	ID     string
 	Report imports.Report
 	// The rows of each outcome, at most importShown of each, and how many more there are.
-	Add, Change, Unchanged, Rejected []imports.Row
+	Add, Change, Unchanged, Rejected  []imports.Row
 	MoreAdd, MoreChange, MoreRejected int
 	Missing                           []imports.Missing
 	MoreMissing                       int
