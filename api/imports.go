@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -22,16 +23,17 @@ import (
 const uploadOverhead = 64 << 10
 
 // isImport reports whether the request sends a release schedule: its body may be a file of
-// imports.MaxBytes, and it may take minutes.
+// imports.MaxBytes.
 func isImport(c *gin.Context) bool {
-	if c.Request.Method != http.MethodPost {
-		return false
-	}
-	switch p := c.Request.URL.Path; {
-	case p == "/api/v1/imports", p == "/imports/new":
-		return true
-	}
-	return false
+	p := c.Request.URL.Path
+	return c.Request.Method == http.MethodPost && (p == "/api/v1/imports" || p == "/imports/new")
+}
+
+// importing reports whether the request checks or applies a release schedule (the upload,
+// the page that checks the kept file, its confirmation, the API's import): it may take
+// minutes, and SAFEGUARDING_IMPORT_TIMEOUT bounds it instead of the request timeout.
+func importing(c *gin.Context) bool {
+	return isImport(c) || strings.HasPrefix(c.Request.URL.Path, "/imports/")
 }
 
 // bodyLimit is the largest body a request may send: a release schedule for an import, a

@@ -269,7 +269,7 @@ func (s *Server) timeout(c *gin.Context) {
 		return
 	}
 	limit := s.opts.RequestTimeout
-	if isImport(c) && s.opts.ImportTimeout > 0 {
+	if importing(c) && s.opts.ImportTimeout > 0 {
 		limit = s.opts.ImportTimeout
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), limit)
