@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -62,6 +64,9 @@ type authzTarget struct {
 	body any
 	form url.Values
 	id   string
+	// csv is a release schedule, sent as text/csv to the API or uploaded as the file of a
+	// page's form (multipart).
+	csv string
 }
 
 // authzCase is one row of the table: what the target is, how to make it, and the status
@@ -268,6 +273,22 @@ func newReleaseBody(m *authzEnv) map[string]any {
 	return b
 }
 
+// authzSchedule is a release schedule of one new release for the team and its COM.
+func authzSchedule(m *authzEnv) string {
+	return "crn,noms_number,full_name,date_of_birth,release_date,prison_code,team,com_email,address_line_1,town,postcode,police_force,local_authority\n" +
+		fmt.Sprintf("I%06d,A1234BC,John Smith,1985-03-02,2027-02-15,LEI,N07-T1,%s,1 Example Street,London,EC1A 1BB,E23000001,E09000001\n", m.next(), m.comUser.Email)
+}
+
+// pendingImport keeps a release schedule the team's COM uploaded and returns its id.
+func (m *authzEnv) pendingImport(t *testing.T) string {
+	t.Helper()
+	p, err := m.svc.KeepPendingImport(context.Background(), m.comUser, []byte(authzSchedule(m)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.ID
+}
+
 // authzTable is the expected status of every route for every caller.
 var authzTable = map[string][]authzCase{
 	// Open to anyone.
@@ -283,6 +304,11 @@ var authzTable = map[string][]authzCase{
 			return authzTarget{path: "/api/v1/releases", body: newReleaseBody(m)}
 		},
 		want: statusesOf(new201, new201, bad422, new201, bad422, no403, no403, who401)}},
+	"POST /api/v1/imports": {{what: "a release schedule of one release for the team, all or nothing (other teams' staff may not name it)", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/api/v1/imports?all_or_nothing=true", csv: authzSchedule(m)}
+		},
+		want: statusesOf(ok200, ok200, bad422, ok200, bad422, no403, no403, who401)}},
 	"GET /api/v1/releases": {{what: "the list, with a release of the team on it",
 		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
 			r := m.releaseOn(t, checks.StatusRequired, "2026-12-07")
@@ -578,6 +604,21 @@ var authzTable = map[string][]authzCase{
 			}}
 		},
 		want: statusesOf(see303, see303, nf404, see303, nf404, nf404, nf404, no403)}},
+	"GET /imports/new": {{what: "the form to upload a release schedule", target: fixed("/imports/new"),
+		want: statusesOf(ok200, ok200, ok200, ok200, ok200, nf404, nf404, toSignIn)}},
+	"POST /imports/new": {{what: "uploading a release schedule for the team (other teams' rows are rejected on the next page)",
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/imports/new", form: url.Values{}, csv: authzSchedule(m)}
+		},
+		want: statusesOf(see303, see303, see303, see303, see303, nf404, nf404, no403)}},
+	"GET /imports/:id": {{what: "a file the COM uploaded: its own only", target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+		return authzTarget{path: "/imports/" + m.pendingImport(t)}
+	}, want: statusesOf(nf404, ok200, nf404, nf404, nf404, nf404, nf404, toSignIn)}},
+	"POST /imports/:id": {{what: "confirming a file the COM uploaded: its own only", fresh: true,
+		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
+			return authzTarget{path: "/imports/" + m.pendingImport(t), form: url.Values{}}
+		},
+		want: statusesOf(nf404, ok200, nf404, nf404, nf404, nf404, nf404, no403)}},
 	"POST /releases/new": {{what: "recording a release for the team", fresh: true,
 		target: func(t *testing.T, m *authzEnv, _ string) authzTarget {
 			return authzTarget{path: "/releases/new", form: url.Values{
@@ -772,12 +813,18 @@ func (m *authzEnv) callAPI(t *testing.T, method string, target authzTarget, as s
 	if target.body != nil {
 		body = strings.NewReader(fuzzJSON(target.body))
 	}
+	if target.csv != "" {
+		body = strings.NewReader(target.csv)
+	}
 	req, err := http.NewRequest(method, m.url+target.path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if target.body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if target.csv != "" {
+		req.Header.Set("Content-Type", "text/csv")
 	}
 	if tok := m.callers[as].Token; tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -837,6 +884,50 @@ func (m *authzEnv) callPage(t *testing.T, method string, target authzTarget, as 
 		}
 		form.Set("csrf_token", csrf)
 	}
+	if target.csv != "" {
+		res := m.upload(t, target.path, form, target.csv, session)
+		return res.status, res.location, res.body
+	}
 	res := m.page(t, method, target.path, form, session)
 	return res.status, res.location, res.body
+}
+
+// upload posts a form with a file, as a browser's file upload does (multipart).
+func (m *authzEnv) upload(t *testing.T, path string, form url.Values, file string, cookie *http.Cookie) authzPage {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, vs := range form {
+		for _, v := range vs {
+			if err := w.WriteField(k, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	part, err := w.CreateFormFile("file", "schedule.csv")
+	if err == nil {
+		_, err = part.Write([]byte(file))
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", m.url+path, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	if cookie != nil {
+		req.AddCookie(cookie)
+	}
+	client := &http.Client{Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return authzPage{res.StatusCode, res.Header.Get("Location"), res.Cookies(), string(b)}
 }

@@ -268,7 +268,11 @@ func (s *Server) timeout(c *gin.Context) {
 		c.Next()
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.RequestTimeout)
+	limit := s.opts.RequestTimeout
+	if importing(c) && s.opts.ImportTimeout > 0 {
+		limit = s.opts.ImportTimeout
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), limit)
 	defer cancel()
 	c.Request = c.Request.WithContext(ctx)
 	c.Next()

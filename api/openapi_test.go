@@ -822,6 +822,21 @@ func TestEveryOperationAnswersEveryRoleAsDocumented(t *testing.T) {
 	call(e.admin, http.StatusOK, "GET", "/api/v1/outbox?status=sent", nil)
 	call(e.admin, http.StatusOK, "GET", "/api/v1/outbox/"+pending.Items[0].ID, nil)
 
+	// Imports: a release schedule sent as text/csv.
+	asCSV := []string{"Content-Type", "text/csv"}
+	schedule := raw("crn,noms_number,full_name,date_of_birth,release_date,prison_code,team,com_email,address_line_1,town,postcode,police_force,local_authority\n" +
+		"X900001,A9001BC,Jordan Example,1985-03-02,2027-02-15,LEI,N07-T1,colm@example.org,1 Example Street,London,EC1A 1BB,E23000001,E09000001\n")
+	for _, who := range []caller{e.com, e.manager} {
+		call(who, http.StatusOK, "POST", "/api/v1/imports?dry_run=true", schedule, asCSV...)
+	}
+	call(e.admin, http.StatusOK, "POST", "/api/v1/imports", schedule, asCSV...)
+	call(e.police, http.StatusForbidden, "POST", "/api/v1/imports", schedule, asCSV...)
+	call(nobody, http.StatusUnauthorized, "POST", "/api/v1/imports", schedule, asCSV...)
+	call(e.admin, http.StatusBadRequest, "POST", "/api/v1/imports?dry_run=maybe", schedule, asCSV...)
+	call(e.admin, http.StatusUnsupportedMediaType, "POST", "/api/v1/imports", raw(`{}`))
+	call(e.admin, http.StatusUnprocessableEntity, "POST", "/api/v1/imports", raw("crn,name\nX900001,Jordan\n"), asCSV...)
+	call(e.admin, http.StatusRequestEntityTooLarge, "POST", "/api/v1/imports", raw(strings.Repeat("x", 10<<20+1)), asCSV...)
+
 	// Every documented answer was given, to every kind of caller.
 	for key, op := range c.operations() {
 		for _, who := range []string{"nobody", "admin", "com", "manager", "liaison"} {
@@ -851,6 +866,7 @@ func TestTheSchemasHaveTheFieldsOfTheGoTypes(t *testing.T) {
 		"HistoryEntry": historyJSON{}, "Escalation": escalationJSON{}, "Agency": agencyJSON{}, "User": userJSON{},
 		"Token": tokenJSON{}, "Email": emailJSON{}, "Plan": planJSON{}, "PlanItem": planItemJSON{}, "PlanEmail": planEmailJSON{},
 		"AuditEntry": auditJSON{}, "Change": changeJSON{}, "Export": exportJSON{},
+		"ImportReport": importJSON{}, "ImportCounts": importCountsJSON{}, "ImportRow": importRowJSON{}, "ImportMissing": importMissingJS{},
 		"CompletionReport": completionJSON{}, "TypeFigures": typeFiguresJSON{}, "ReasonCount": reasonCountJSON{}, "TeamFigures": teamJSON{},
 		"AgenciesReport": agenciesJSON{}, "AgencyFigures": agencyRowJSON{},
 		"Extension": extensionJSON{}, "Delivery": deliveryJSON{},

@@ -152,6 +152,9 @@ func navFor(u checks.User, path string) []navItem {
 			{Href: "/admin/outbox", Text: "Emails not sent"}, {Href: "/admin/audit", Text: "Audit trail"},
 			{Href: "/dashboard", Text: "What is late"}, {Href: "/releases", Text: "Releases"}}
 	}
+	if u.Role != checks.RoleLiaison {
+		items = append(items, navItem{Href: "/imports/new", Text: "Import releases"})
+	}
 	for i := range items {
 		items[i].Current = path == items[i].Href
 	}

@@ -50,6 +50,8 @@ func (s *Server) routes(r *gin.Engine) {
 	v1.GET("/reports/upcoming", s.upcomingReport)
 	v1.GET("/audit", s.listAudit)
 
+	v1.POST("/imports", s.importSchedule)
+
 	v1.POST("/escalations/run", s.adminOnly, s.runEscalations)
 	v1.GET("/outbox", s.adminOnly, s.listOutbox)
 	v1.GET("/outbox/:id", s.adminOnly, s.getOutboxEmail)
@@ -75,6 +77,10 @@ func (s *Server) routes(r *gin.Engine) {
 	pages.GET("/releases/:id/change", s.changePage)
 	pages.GET("/releases/:id/cancel", s.cancelPage)
 	pages.GET("/dashboard", s.dashboardPage)
+	pages.GET("/imports/new", s.importPage)
+	pages.GET("/imports/:id", s.importCheckPage)
+	// The upload's size is answered before its form is read for the CSRF token.
+	pages.POST("/imports/new", s.uploadLimit, s.checkCSRF, s.importUpload)
 	pages.GET("/reports/completion.csv", s.reportCSV(s.completionReport))
 	pages.GET("/reports/agencies.csv", s.reportCSV(s.agenciesReport))
 	pages.GET("/reports/upcoming.csv", s.reportCSV(s.upcomingReport))
@@ -117,4 +123,5 @@ func (s *Server) routes(r *gin.Engine) {
 	forms.POST("/releases/:id/request-checks", s.requestBothForm)
 	forms.POST("/releases/:id/change", s.changeForm)
 	forms.POST("/releases/:id/cancel", s.cancelForm)
+	forms.POST("/imports/:id", s.importConfirm)
 }

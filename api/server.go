@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/probation/safeguarding/checks"
+	"github.com/probation/safeguarding/imports"
 	"github.com/probation/safeguarding/notify"
 )
 
@@ -60,6 +61,8 @@ type Options struct {
 	SignInBurst int
 	// RequestTimeout bounds each request (0: no bound).
 	RequestTimeout time.Duration
+	// ImportTimeout bounds an import of a release schedule instead (0: RequestTimeout).
+	ImportTimeout time.Duration
 	// SecureCookies marks the pages' cookies Secure: set it when the service is reached over
 	// https (the base URL says so).
 	SecureCookies bool
@@ -96,6 +99,8 @@ type Server struct {
 
 	namesMu     sync.Mutex
 	agencyNames map[string]string
+
+	imports *imports.Importer
 }
 
 // New returns the HTTP handler of the service.
@@ -114,7 +119,7 @@ func newServer(svc *checks.Service, log *slog.Logger, opts Options) (*Server, *g
 	if _, ok := log.Handler().(requestIDHandler); !ok {
 		log = slog.New(LogHandler(log.Handler()))
 	}
-	s := &Server{svc: svc, log: log, opts: opts, agencyNames: map[string]string{}}
+	s := &Server{svc: svc, log: log, opts: opts, agencyNames: map[string]string{}, imports: imports.New(svc)}
 	var err error
 	if s.pages, err = parsePages(s.templateFuncs()); err != nil {
 		return nil, nil, err
@@ -232,7 +237,7 @@ func (s *Server) recover(c *gin.Context) {
 // limits bounds the body and sets the headers every answer carries: nothing here may be
 // cached or sniffed.
 func (s *Server) limits(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, bodyLimit(c))
 	h := c.Writer.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")

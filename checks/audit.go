@@ -159,10 +159,10 @@ func (s *Service) Audit(ctx context.Context, actor User, in AuditFilter) (Page[A
 	}
 	switch in.Resource {
 	case "":
-	case ResourceRelease, ResourceCheck, ResourceUser, ResourceToken, ResourceAgency, ResourceSession, ResourceEmail:
+	case ResourceRelease, ResourceCheck, ResourceUser, ResourceToken, ResourceAgency, ResourceSession, ResourceEmail, ResourceImport:
 		q.Resource = in.Resource
 	default:
-		f.add("resource", "must be one of release, check, user, token, agency, session, email")
+		f.add("resource", "must be one of release, check, user, token, agency, session, email, import")
 	}
 	q.From = optionalTime(&f, "from", in.From, false)
 	q.To = optionalTime(&f, "to", in.To, true)

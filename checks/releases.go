@@ -57,12 +57,37 @@ const maxYearsAhead = 10
 // CreateRelease records a release and creates its two checks, each in status required with
 // its request-by date.
 func (s *Service) CreateRelease(ctx context.Context, actor User, in ReleaseInput) (Release, error) {
+	r, err := s.ValidateRelease(ctx, actor, in)
+	if err != nil {
+		return Release{}, err
+	}
+	r.ID = s.newID()
+	now := s.now()
+	r.CreatedAt, r.UpdatedAt = now, now
+	for _, t := range CheckTypes() {
+		r.Slots = append(r.Slots, Slot{CheckID: s.newID(), Type: t, Agency: r.Agency(t)})
+	}
+	created := s.audit(actor, "release.create", ResourceRelease, r.ID, r.ID, releaseChanges(Release{}, r))
+	if err := s.store.InsertRelease(ctx, r, created); err != nil {
+		if ErrorCode(err) == ECONFLICT {
+			return Release{}, s.duplicate(ctx, actor, r)
+		}
+		return Release{}, err
+	}
+	return s.synced(ctx, actor, r)
+}
+
+// ValidateRelease checks a new release with every rule CreateRelease applies, and returns
+// the release it would record (without id, times or checks), writing nothing. The import
+// of a release schedule checks each row with it, so that a row and an API call are held to
+// one set of rules.
+func (s *Service) ValidateRelease(ctx context.Context, actor User, in ReleaseInput) (Release, error) {
 	if actor.Role == RoleLiaison {
 		return Release{}, Errorf(EFORBIDDEN, "liaisons cannot record releases")
 	}
 	var f fields
 	today := s.Today()
-	r := Release{ID: s.newID(), Status: ReleaseActive, Version: 1, CreatedBy: actor.ID}
+	r := Release{Status: ReleaseActive, Version: 1, CreatedBy: actor.ID}
 
 	var ok bool
 	if r.CRN, ok = ParseCRN(in.CRN); !ok {
@@ -92,20 +117,7 @@ func (s *Service) CreateRelease(ctx context.Context, actor User, in ReleaseInput
 	if err := f.err(); err != nil {
 		return Release{}, err
 	}
-
-	now := s.now()
-	r.CreatedAt, r.UpdatedAt = now, now
-	for _, t := range CheckTypes() {
-		r.Slots = append(r.Slots, Slot{CheckID: s.newID(), Type: t, Agency: r.Agency(t)})
-	}
-	created := s.audit(actor, "release.create", ResourceRelease, r.ID, r.ID, releaseChanges(Release{}, r))
-	if err := s.store.InsertRelease(ctx, r, created); err != nil {
-		if ErrorCode(err) == ECONFLICT {
-			return Release{}, s.duplicate(ctx, actor, r)
-		}
-		return Release{}, err
-	}
-	return s.synced(ctx, actor, r)
+	return r, nil
 }
 
 // synced syncs the checks of a release that actor just changed and returns it with them.

@@ -25,6 +25,8 @@ type Store interface {
 	SessionStore
 	AgencyStore
 	AuditStore
+	ImportStore
+	ReleaseKeyStore
 }
 
 // ReleaseStore keeps releases.

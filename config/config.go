@@ -43,6 +43,7 @@ type Config struct {
 	TrustedProxies  []string
 	ShutdownTimeout time.Duration
 	RequestTimeout  time.Duration
+	ImportTimeout   time.Duration
 	RateLimit       float64
 	RateBurst       int
 	// The shares of capacity: requests in flight, overall and for each user; requests made
@@ -182,6 +183,7 @@ func settings() []setting {
 			return nil
 		}},
 		{"SAFEGUARDING_REQUEST_TIMEOUT", "30s", "longest time a request may take; a request still waiting on the database then is answered 503", durationIn(time.Second, 10*time.Minute, func(c *Config, d time.Duration) { c.RequestTimeout = d })},
+		{"SAFEGUARDING_IMPORT_TIMEOUT", "10m", "longest time an import of a release schedule may take (the API's and the page's): a file of 50,000 rows takes minutes, not the seconds of a request", durationIn(time.Second, time.Hour, func(c *Config, d time.Duration) { c.ImportTimeout = d })},
 		{"SAFEGUARDING_RATE_LIMIT", "20", "requests a second each user may make, sustained, API and pages together (0: no limit)", requestRate(func(c *Config, n float64) { c.RateLimit = n })},
 		{"SAFEGUARDING_RATE_BURST", "60", "requests each user may make at once above the rate", intIn(1, 100000, func(c *Config, n int) { c.RateBurst = n })},
 		{"SAFEGUARDING_MAX_IN_FLIGHT", "64", "requests served at once, health checks aside; past it a request is answered 503 (0: no limit)", intIn(0, 100000, func(c *Config, n int) { c.MaxInFlight = n })},

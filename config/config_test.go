@@ -37,6 +37,7 @@ var everySetting = []struct{ env, flag string }{
 	{"SAFEGUARDING_TRUSTED_PROXIES", "--trusted-proxies"},
 	{"SAFEGUARDING_SHUTDOWN_TIMEOUT", "--shutdown-timeout"},
 	{"SAFEGUARDING_REQUEST_TIMEOUT", "--request-timeout"},
+	{"SAFEGUARDING_IMPORT_TIMEOUT", "--import-timeout"},
 	{"SAFEGUARDING_RATE_LIMIT", "--rate-limit"},
 	{"SAFEGUARDING_RATE_BURST", "--rate-burst"},
 	{"SAFEGUARDING_MAX_IN_FLIGHT", "--max-in-flight"},
@@ -113,6 +114,7 @@ func TestLoadGivesTheDefaultsWhenNothingIsSet(t *testing.T) {
 		Policy:          checks.DefaultPolicy(),
 		ShutdownTimeout: 20 * time.Second,
 		RequestTimeout:  30 * time.Second,
+		ImportTimeout:   10 * time.Minute,
 		RateLimit:       20,
 		RateBurst:       60,
 		// One user has a few requests in progress at once; an office behind one address

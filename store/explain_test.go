@@ -254,6 +254,14 @@ func TestEveryHotPathQueryIsAnsweredFromAnIndex(t *testing.T) {
 			_, err = s.ReleasesPendingSync(ctx)
 			return err
 		}},
+		{"an import matches its rows' CRNs to a COM's and an admin's releases to come", func() error {
+			crns := []string{"X000001", "X000002", "X000003"}
+			if _, err := s.ActiveReleasesOfCRNs(ctx, checks.ScopeOf(com), crns, today); err != nil {
+				return err
+			}
+			_, err := s.ActiveReleasesOfCRNs(ctx, checks.ScopeOf(admin), crns, today)
+			return err
+		}},
 		{"the completion report of a manager's teams", func() error {
 			return s.ReportChecks(ctx, checks.ReportQuery{Scope: checks.ScopeOf(manager), ReleaseFrom: today.AddDays(-90), ReleaseTo: today}, func(checks.Check) error { return nil })
 		}},

@@ -68,6 +68,8 @@ func (s *Store) indexes() map[*mongo.Collection][]mongo.IndexModel {
 			{Keys: keys("dedupe_key"), Options: unique()},
 			{Keys: keys("release_date", "_id")},
 			{Keys: keys("team", "release_date", "_id")},
+			// The import matches rows to releases by CRN.
+			{Keys: keys("crn", "release_date")},
 			{Keys: keys("sync_pending")},
 			{Keys: keys("audit_dirty")},
 		},

@@ -47,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seedCommand(ctx, rest, getenv, stdout, stderr)
 	case "simulate":
 		return simulateCommand(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return importCommand(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil
@@ -79,6 +81,9 @@ Commands:
                                         run a simulated year of a region (or a team, on the embedded
                                         database) through the service, with the ladder and without; print
                                         the figures (simulate --help lists every assumption)
+  safeguarding import --as EMAIL [--dry-run] [--all-or-nothing] FILE
+                                        load a release schedule (CSV) as that COM, manager or admin, and
+                                        print what it added, changed, left and rejected
   safeguarding version                  print the version
   safeguarding help                     this text
 
@@ -185,7 +190,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		TrustedProxies: a.cfg.TrustedProxies, Ready: a.store.Ping,
 		Escalator: a.escalator, Outbox: a.outbox, Sender: a.sender,
 		Metrics: m.Handler(), Observe: m.ObserveRequest,
-		RateLimit: a.cfg.RateLimit, RateBurst: a.cfg.RateBurst, RequestTimeout: a.cfg.RequestTimeout,
+		RateLimit: a.cfg.RateLimit, RateBurst: a.cfg.RateBurst, RequestTimeout: a.cfg.RequestTimeout, ImportTimeout: a.cfg.ImportTimeout,
 		MaxInFlight: a.cfg.MaxInFlight, MaxInFlightPerUser: a.cfg.MaxInFlightPerUser,
 		AnonymousRate: a.cfg.AnonymousRate, AnonymousBurst: a.cfg.AnonymousBurst,
 		SignInRate: a.cfg.SignInRate, SignInBurst: a.cfg.SignInBurst,
