@@ -104,7 +104,7 @@ func (m *authzEnv) user(t *testing.T, role string) string {
 // its id.
 func (m *authzEnv) spareToken(t *testing.T, userID string) string {
 	t.Helper()
-	tok, _, err := m.svc.IssueToken(context.Background(), checks.System("test"), userID, "spare")
+	tok, _, err := m.svc.IssueToken(context.Background(), checks.System("test"), userID, "spare", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
