@@ -59,7 +59,8 @@ func newSite(t *testing.T) *site {
 		}
 		s.users[key] = person{u, token}
 	}
-	h, err := api.New(s.svc, testenv.Logger(), api.Options{})
+	// The browser tests sign in with a token through the form, which is off unless turned on.
+	h, err := api.New(s.svc, testenv.Logger(), api.Options{TokenSignIn: true})
 	if err != nil {
 		t.Fatal(err)
 	}
