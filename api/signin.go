@@ -67,6 +67,9 @@ type oidcIssuers struct {
 type oidcIssuer struct {
 	cfg      OIDCIssuer
 	redirect string
+	// client talks to the provider: its own, bounded in time, whatever the process's
+	// default client is.
+	client *http.Client
 
 	mu       sync.Mutex
 	provider *oidc.Provider
@@ -78,7 +81,8 @@ func newOIDCIssuers(cfgs []OIDCIssuer, baseURL string) (*oidcIssuers, error) {
 		return nil, errors.New("single sign-on needs the service's base URL, for its redirect address")
 	}
 	for _, c := range cfgs {
-		out.list = append(out.list, &oidcIssuer{cfg: c, redirect: strings.TrimSuffix(baseURL, "/") + "/sign-in/oidc/" + c.ID + "/callback"})
+		out.list = append(out.list, &oidcIssuer{cfg: c, redirect: strings.TrimSuffix(baseURL, "/") + "/sign-in/oidc/" + c.ID + "/callback",
+			client: &http.Client{Timeout: 10 * time.Second}})
 	}
 	return out, nil
 }
@@ -100,7 +104,7 @@ func (is *oidcIssuer) config(ctx context.Context) (*oauth2.Config, *oidc.Provide
 	if is.provider == nil {
 		// The provider keeps the context for fetching its signing keys later: it must outlive
 		// this request.
-		p, err := oidc.NewProvider(context.WithoutCancel(ctx), is.cfg.Issuer)
+		p, err := oidc.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), is.client), is.cfg.Issuer)
 		if err != nil {
 			return nil, nil, &checks.Error{Code: checks.EUNAVAILABLE, Message: "the single sign-on provider does not answer; try again shortly",
 				Err: fmt.Errorf("discover %s: %w", is.cfg.ID, err)}
@@ -207,6 +211,7 @@ func (s *Server) verifiedEmail(ctx context.Context, is *oidcIssuer, conf *oauth2
 	if code == "" {
 		return "", errors.New("no code")
 	}
+	ctx = oidc.ClientContext(ctx, is.client)
 	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(st.Verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
@@ -219,7 +224,9 @@ func (s *Server) verifiedEmail(ctx context.Context, is *oidcIssuer, conf *oauth2
 	if rawID == "" {
 		return "", errors.New("no ID token")
 	}
-	idt, err := provider.Verifier(&oidc.Config{ClientID: is.cfg.ClientID, Now: s.svc.Clock().Now}).Verify(ctx, rawID)
+	// The token's times are the provider's, in real time: the service's clock (which a demo
+	// may move) is not theirs.
+	idt, err := provider.Verifier(&oidc.Config{ClientID: is.cfg.ClientID}).Verify(ctx, rawID)
 	if err != nil {
 		return "", fmt.Errorf("the ID token is not valid: %w", err)
 	}
