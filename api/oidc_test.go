@@ -50,7 +50,7 @@ func startIdP(t *testing.T, redirect string) string {
 		"pat":     user("pat", "Pat@Police.example.org", true), // the Met's liaison, in another case
 		"colm":    user("colm", "colm@example.org", false),     // the COM, unverified at the provider
 		"nobody":  user("nobody", "nobody@police.example.org", true),
-		"cal":     user("cal", "cal@police.example.org", true),  // deactivated in the service
+		"cal":     user("cal", "cal@police.example.org", true), // deactivated in the service
 		"chris":   user("chris", "chris@la.example.org", true), // not of the issuer's domains
 		"olly":    user("olly", "olly@example.org", true),
 		"unknown": user("unknown", "", false),
