@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -56,6 +57,10 @@ type OIDCIssuer struct {
 	ClientSecret string
 	// Domains are the email domains it may sign in (lower case).
 	Domains []string
+	// EmailVerifiedClaim is the boolean claim that says the email is verified:
+	// email_verified when empty. Microsoft Entra ID gives none by that name, but can give
+	// xms_edov (the email's domain owner verified it).
+	EmailVerifiedClaim string
 }
 
 // oidcIssuers are the configured issuers. Each one's discovery document is read at its first
@@ -233,14 +238,12 @@ func (s *Server) verifiedEmail(ctx context.Context, is *oidcIssuer, conf *oauth2
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
 		return "", errors.New("the ID token's nonce is not this sign-in's")
 	}
-	var claims struct {
-		Email    string `json:"email"`
-		Verified *bool  `json:"email_verified"`
-	}
+	verifiedBy := cmp.Or(is.cfg.EmailVerifiedClaim, "email_verified")
+	var claims map[string]any
 	if err := idt.Claims(&claims); err != nil {
 		return "", errors.New("the ID token's claims are unreadable")
 	}
-	if claims.Email == "" {
+	if e, _ := claims["email"].(string); e == "" {
 		info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 		if err != nil {
 			return "", errors.New("the user info could not be read")
@@ -248,18 +251,33 @@ func (s *Server) verifiedEmail(ctx context.Context, is *oidcIssuer, conf *oauth2
 		if info.Subject != idt.Subject {
 			return "", errors.New("the user info is for another subject")
 		}
-		verified := info.EmailVerified
-		claims.Email, claims.Verified = info.Email, &verified
+		claims = nil
+		if err := info.Claims(&claims); err != nil {
+			return "", errors.New("the user info's claims are unreadable")
+		}
 	}
-	if claims.Verified == nil || !*claims.Verified {
-		return "", errors.New("the email is not verified")
+	email, _ := claims["email"].(string)
+	if !verifiedClaim(claims[verifiedBy]) {
+		return "", fmt.Errorf("the email is not verified (%s)", verifiedBy)
 	}
-	address := strings.ToLower(strings.TrimSpace(claims.Email))
+	address := strings.ToLower(strings.TrimSpace(email))
 	at := strings.LastIndexByte(address, '@')
 	if at < 1 || !slices.Contains(is.cfg.Domains, address[at+1:]) {
 		return "", errors.New("the email is not of the issuer's domains")
 	}
 	return address, nil
+}
+
+// verifiedClaim reads a claim saying an email is verified: true, or the string "true" (as
+// some providers send it).
+func verifiedClaim(v any) bool {
+	switch b := v.(type) {
+	case bool:
+		return b
+	case string:
+		return b == "true"
+	}
+	return false
 }
 
 // contactLine tells someone without access whom to ask.

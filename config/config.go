@@ -86,6 +86,9 @@ type OIDCIssuer struct {
 	// Domains are the email domains the issuer may sign in: a verified address elsewhere is
 	// refused.
 	Domains []string `json:"domains"`
+	// EmailVerifiedClaim names the boolean claim saying the email is verified (default
+	// email_verified; xms_edov for Microsoft Entra ID).
+	EmailVerifiedClaim string `json:"email_verified_claim,omitempty"`
 }
 
 // setting is one configurable value: its environment variable, its default, what it means,

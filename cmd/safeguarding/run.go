@@ -281,7 +281,8 @@ func listFlag(s string) []string {
 func oidcIssuers(in []config.OIDCIssuer) []api.OIDCIssuer {
 	var out []api.OIDCIssuer
 	for _, is := range in {
-		out = append(out, api.OIDCIssuer{ID: is.ID, Name: is.Name, Issuer: is.Issuer, ClientID: is.ClientID, ClientSecret: is.ClientSecret, Domains: is.Domains})
+		out = append(out, api.OIDCIssuer{ID: is.ID, Name: is.Name, Issuer: is.Issuer, ClientID: is.ClientID, ClientSecret: is.ClientSecret, Domains: is.Domains,
+			EmailVerifiedClaim: is.EmailVerifiedClaim})
 	}
 	return out
 }
