@@ -40,6 +40,13 @@ type person struct {
 
 func newSite(t *testing.T) *site {
 	t.Helper()
+	return newSiteWith(t, nil)
+}
+
+// newSiteWith is newSite with the HTTP options changed by opts (which may be nil), once the
+// site's address (Options.BaseURL) is known.
+func newSiteWith(t *testing.T, opts func(*api.Options)) *site {
+	t.Helper()
 	ctx := context.Background()
 	s := &site{clock: testenv.At(t, "2026-11-24T09:00:00Z"), users: map[string]person{}}
 	st := store.New(testenv.Database(t), testenv.Logger())
@@ -59,14 +66,20 @@ func newSite(t *testing.T) *site {
 		}
 		s.users[key] = person{u, token}
 	}
+	srv := httptest.NewUnstartedServer(nil)
+	s.url = "http://" + srv.Listener.Addr().String()
 	// The browser tests sign in with a token through the form, which is off unless turned on.
-	h, err := api.New(s.svc, testenv.Logger(), api.Options{TokenSignIn: true})
+	o := api.Options{TokenSignIn: true, BaseURL: s.url}
+	if opts != nil {
+		opts(&o)
+	}
+	h, err := api.New(s.svc, testenv.Logger(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv.Config.Handler = h
+	srv.Start()
 	t.Cleanup(srv.Close)
-	s.url = srv.URL
 	return s
 }
 
