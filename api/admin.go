@@ -28,6 +28,8 @@ type createUserBody struct {
 
 type issueTokenBody struct {
 	Label string `json:"label"`
+	// ExpiresInDays is the token's lifetime; absent, the service's default.
+	ExpiresInDays *int `json:"expires_in_days"`
 }
 
 func (s *Server) healthz(c *gin.Context) {
@@ -171,7 +173,15 @@ func (s *Server) issueToken(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	t, secret, err := s.svc.IssueToken(c.Request.Context(), actor(c), c.Param("id"), b.Label)
+	var lifetime time.Duration
+	if b.ExpiresInDays != nil {
+		if *b.ExpiresInDays < 1 || *b.ExpiresInDays > int(checks.MaxTokenLifetime/(24*time.Hour)) {
+			s.fail(c, bad("expires_in_days", "must be a whole number of days from 1 to 730"))
+			return
+		}
+		lifetime = time.Duration(*b.ExpiresInDays) * 24 * time.Hour
+	}
+	t, secret, err := s.svc.IssueToken(c.Request.Context(), actor(c), c.Param("id"), b.Label, lifetime)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -109,7 +110,7 @@ func (m *authzEnv) user(t *testing.T, role string) string {
 // its id.
 func (m *authzEnv) spareToken(t *testing.T, userID string) string {
 	t.Helper()
-	tok, _, err := m.svc.IssueToken(context.Background(), checks.System("test"), userID, "spare")
+	tok, _, err := m.svc.IssueToken(context.Background(), checks.System("test"), userID, "spare", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,6 +225,7 @@ func seenBy(admin, com, otherCOM, manager, otherManager, liaison, otherLiaison b
 
 const (
 	ok200  = http.StatusOK
+	ok204  = http.StatusNoContent
 	new201 = http.StatusCreated
 	see303 = http.StatusSeeOther
 	bad422 = http.StatusUnprocessableEntity
@@ -503,6 +505,22 @@ var authzTable = map[string][]authzCase{
 			return authzTarget{path: "/sign-in", form: url.Values{"token": {m.callers[as].Token}, "next": {"/"}}}
 		},
 		want: statusesOf(see303, see303, see303, see303, see303, see303, see303, who401)}},
+	"POST /sign-in/email": {{what: "asking for a sign-in link (the same answer, known or not)", perCaller: true,
+		target: func(t *testing.T, m *authzEnv, as string) authzTarget {
+			return authzTarget{path: "/sign-in/email", form: url.Values{"email": {cmp.Or(m.callers[as].Email, "nobody@example.org")}, "next": {"/"}}}
+		},
+		want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200)}},
+	"GET /sign-in/link/:secret": {{what: "a sign-in link that was never sent", target: fixed("/sign-in/link/sgt_" + strings.Repeat("A", 43)),
+		want: statusesOf(who401, who401, who401, who401, who401, who401, who401, who401)}},
+	"GET /sign-in/oidc/:issuer": {{what: "single sign-on with an issuer not configured", target: fixed("/sign-in/oidc/nowhere"),
+		want: statusesOf(nf404, nf404, nf404, nf404, nf404, nf404, nf404, nf404)}},
+	"GET /sign-in/oidc/:issuer/callback": {{what: "the return from an issuer not configured", target: fixed("/sign-in/oidc/nowhere/callback?state=x&code=y"),
+		want: statusesOf(nf404, nf404, nf404, nf404, nf404, nf404, nf404, nf404)}},
+	"GET /session/ended": {{what: "the page saying a session idled out", target: fixed("/session/ended"),
+		want: statusesOf(ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200)}},
+	"POST /session/keep-alive": {{what: "the timeout warning's stay signed in", target: func(*testing.T, *authzEnv, string) authzTarget {
+		return authzTarget{path: "/session/keep-alive", form: url.Values{}}
+	}, want: statusesOf(ok204, ok204, ok204, ok204, ok204, ok204, ok204, no403)}},
 	"POST /sign-out": {{what: "signing out (a session of its own)", target: func(*testing.T, *authzEnv, string) authzTarget {
 		return authzTarget{path: "/sign-out", form: url.Values{}}
 	}, want: statusesOf(toSignIn, toSignIn, toSignIn, toSignIn, toSignIn, toSignIn, toSignIn, no403)}},
@@ -860,7 +878,7 @@ func (m *authzEnv) callPage(t *testing.T, method string, target authzTarget, as 
 		m.sessions[as], m.csrf[as] = keep, keepCSRF
 	}
 	form := target.form
-	if target.path == "/sign-in" && method == "POST" {
+	if strings.HasPrefix(target.path, "/sign-in") && method == "POST" {
 		// The sign-in form's own token, from its cookie.
 		page := m.page(t, "GET", "/sign-in?hop=1", nil, nil)
 		tok := authzCSRF.FindStringSubmatch(page.body)

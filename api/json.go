@@ -147,6 +147,9 @@ type tokenJSON struct {
 	Label     string     `json:"label,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	// LastUsedAt is null for a token never used.
+	LastUsedAt *time.Time `json:"last_used_at"`
 	// Token is the secret, present only in the answer that issued it.
 	Token string `json:"token,omitempty"`
 }
@@ -255,5 +258,6 @@ func user(u checks.User) userJSON {
 }
 
 func token(t checks.Token) tokenJSON {
-	return tokenJSON{ID: t.ID, UserID: t.UserID, Label: t.Label, CreatedAt: t.CreatedAt, RevokedAt: optionalTime(t.RevokedAt)}
+	return tokenJSON{ID: t.ID, UserID: t.UserID, Label: t.Label, CreatedAt: t.CreatedAt, RevokedAt: optionalTime(t.RevokedAt),
+		ExpiresAt: t.ExpiresAt, LastUsedAt: optionalTime(t.LastUsedAt)}
 }

@@ -112,7 +112,14 @@ func serveEnvOn(tb testing.TB, db *mongo.Database, log *slog.Logger, opts func(*
 	e.sender = notify.NewSender(e.outbox, mailer, e.clock, notify.DefaultSenderConfig(), testenv.Logger())
 	esc := notify.NewEscalator(e.store, e.store, e.outbox, notify.Ladder{Thresholds: notify.DefaultThresholds(), Deadlines: deadlines},
 		e.clock, "https://safeguarding.example.org", testenv.Logger())
-	o := Options{Ready: e.store.Ping, Escalator: esc, Outbox: e.outbox, Sender: e.sender}
+	// The address is known before the options are made: single sign-on's redirect address
+	// and the emailed links are made on it.
+	srv := httptest.NewUnstartedServer(nil)
+	e.url = "http://" + srv.Listener.Addr().String()
+	// Token sign-in is off by default; most tests sign in with a token through the form, so
+	// their server turns it on (TestTokenSignInIsOffByDefault tests it off).
+	o := Options{Ready: e.store.Ping, Escalator: esc, Outbox: e.outbox, Sender: e.sender, BaseURL: e.url, TokenSignIn: true,
+		SignInLinks: notify.NewSignInLinks(e.outbox, e.sender, e.clock)}
 	if opts != nil {
 		opts(&o)
 	}
@@ -123,9 +130,9 @@ func serveEnvOn(tb testing.TB, db *mongo.Database, log *slog.Logger, opts func(*
 	if err != nil {
 		tb.Fatalf("api.New: %v", err)
 	}
-	srv := httptest.NewServer(h)
+	srv.Config.Handler = h
+	srv.Start()
 	tb.Cleanup(srv.Close)
-	e.url = srv.URL
 	return e
 }
 

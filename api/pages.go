@@ -19,8 +19,9 @@ import (
 
 // The pages: server-rendered HTML with GOV.UK Frontend, for the people who will not use curl.
 // They call the same service as the API, with the same scope rules: out of scope is "Page
-// not found". A browser signs in with a personal token and gets a session cookie; every form
-// carries the session's CSRF token.
+// not found". A browser signs in (single sign-on, an emailed link, or a pasted token when
+// that is turned on: see signin.go) and gets a session cookie; every form carries the
+// session's CSRF token.
 
 const (
 	sessionCookie = "sg_session"
@@ -33,13 +34,16 @@ type pageData struct {
 	Title string
 	// Refresh, when set, reloads the page at once from this address (see signInPage).
 	Refresh string
-	User    *checks.User
-	Where   string
-	CSRF    string
-	Nav     []navItem
-	Notice  string
-	Errors  []formError
-	Data    any
+	// IdleSeconds is how long the session lasts unused, for the timeout warning; 0 without
+	// a session.
+	IdleSeconds int
+	User        *checks.User
+	Where       string
+	CSRF        string
+	Nav         []navItem
+	Notice      string
+	Errors      []formError
+	Data        any
 	// Back, when set, is where the page's back link goes (GOV.UK's back link, above the
 	// content): the page the user most likely came from.
 	Back string
@@ -100,8 +104,12 @@ func (s *Server) write(c *gin.Context, status int, page string, d pageData) {
 		d.Nav = navFor(user, c.Request.URL.Path)
 	}
 	d.Support = s.opts.SupportEmail
-	if sess, ok := c.Get(keySession); ok && d.CSRF == "" {
-		d.CSRF = sess.(checks.Session).CSRF
+	if v, ok := c.Get(keySession); ok {
+		sess := v.(checks.Session)
+		if d.CSRF == "" {
+			d.CSRF = sess.CSRF
+		}
+		d.IdleSeconds = max(1, int(sess.Ends().Sub(s.svc.Clock().Now())/time.Second))
 	}
 	var buf bytes.Buffer
 	err := s.pages[page].ExecuteTemplate(&buf, "layout", d)
@@ -205,7 +213,7 @@ func (s *Server) failPage(c *gin.Context, err error) {
 // address's rate of requests made without signing in; a cookie refused, against its
 // address's failed sign-ins.
 func (s *Server) signedIn(c *gin.Context) {
-	secret, _ := c.Cookie(sessionCookie)
+	secret, _ := c.Cookie(s.cookieName(sessionCookie, "/"))
 	switch {
 	case secret == "":
 		if s.overAnonymousRate(c) {
@@ -246,18 +254,46 @@ func (s *Server) checkCSRF(c *gin.Context) {
 	c.Next()
 }
 
-// safeNext keeps a redirect on this site.
+// safeNext keeps a redirect on this site: only a path, never "//" (another host), a
+// backslash (which browsers read as a slash), a scheme, or a tab, CR or LF anywhere (which
+// browsers drop, so that "/\t/evil.example" is "//evil.example"). Anything else is "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\t\r\n") || len(next) > 2000 {
 		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f {
+			return "/"
+		}
 	}
 	return next
 }
 
+// cookieName is a cookie's name as the browser holds it: on https, with the __Host- prefix
+// for a cookie of the whole site (the browser then refuses it from anything but this host,
+// over https, for path /) and __Secure- for one of a path.
+func (s *Server) cookieName(name, path string) string {
+	switch {
+	case !s.opts.SecureCookies:
+		return name
+	case path == "/":
+		return "__Host-" + name
+	}
+	return "__Secure-" + name
+}
+
 func (s *Server) cookie(c *gin.Context, name, value string, maxAge int, path string) {
+	s.cookieSameSite(c, name, value, maxAge, path, http.SameSiteStrictMode)
+}
+
+func (s *Server) cookieSameSite(c *gin.Context, name, value string, maxAge int, path string, same http.SameSite) {
 	http.SetCookie(c.Writer, &http.Cookie{
-		Name: name, Value: value, Path: path, MaxAge: maxAge,
-		HttpOnly: true, Secure: s.opts.SecureCookies, SameSite: http.SameSiteStrictMode,
+		Name: s.cookieName(name, path), Value: value, Path: path, MaxAge: maxAge,
+		HttpOnly: true, Secure: s.opts.SecureCookies, SameSite: same,
 	})
 }
 
@@ -269,7 +305,7 @@ func (s *Server) cookie(c *gin.Context, name, value string, maxAge int, path str
 // does send the cookie.
 func (s *Server) signInPage(c *gin.Context) {
 	next := c.Query("next")
-	if secret, _ := c.Cookie(sessionCookie); secret != "" {
+	if secret, _ := c.Cookie(s.cookieName(sessionCookie, "/")); secret != "" {
 		_, _, err := s.svc.SessionUser(c.Request.Context(), secret)
 		switch checks.ErrorCode(err) {
 		case "":
@@ -289,38 +325,75 @@ func (s *Server) signInPage(c *gin.Context) {
 	s.showSignIn(c, http.StatusOK, next, refresh, nil)
 }
 
+// signInForm is what the sign-in page shows: each way of signing in that is configured, and
+// whom to ask for access.
+type signInForm struct {
+	Next         string
+	Email        string // as typed, when the page comes back with an error
+	Issuers      []signInIssuer
+	EmailLinks   bool
+	TokenSignIn  bool
+	SupportEmail string
+}
+
+type signInIssuer struct{ Href, Name string }
+
 // showSignIn renders the sign-in form with a fresh CSRF token, kept in a cookie until the
 // form comes back (there is no session yet to keep it in).
 func (s *Server) showSignIn(c *gin.Context, status int, next, refresh string, errs []formError) {
 	csrf := checks.NewCSRF()
 	s.cookie(c, signInCookie, csrf, 3600, "/sign-in")
-	s.render(c, status, "sign-in", pageData{Title: "Sign in", CSRF: csrf, Errors: errs, Refresh: refresh,
-		Data: struct{ Next string }{next}})
+	form := signInForm{Next: next, Email: c.PostForm("email"), EmailLinks: s.opts.SignInLinks != nil,
+		TokenSignIn: s.opts.TokenSignIn, SupportEmail: s.opts.SupportEmail}
+	for _, is := range s.oidc.list {
+		href := "/sign-in/oidc/" + is.cfg.ID
+		if next != "" {
+			href += "?next=" + url.QueryEscape(next)
+		}
+		form.Issuers = append(form.Issuers, signInIssuer{Href: href, Name: is.cfg.Name})
+	}
+	s.render(c, status, "sign-in", pageData{Title: "Sign in", CSRF: csrf, Errors: errs, Refresh: refresh, Data: form})
 }
 
-func (s *Server) signIn(c *gin.Context) {
-	want, _ := c.Cookie(signInCookie)
+// signInCSRF refuses a sign-in form without the token its page put in the sign-in cookie.
+func (s *Server) signInCSRF(c *gin.Context) bool {
+	want, _ := c.Cookie(s.cookieName(signInCookie, "/sign-in"))
 	if !checks.ValidCSRF(want, c.PostForm("csrf_token")) {
 		s.message(c, http.StatusForbidden, "The form could not be sent",
 			"It did not carry its security token. Go back, reload the page and try again.")
+		return false
+	}
+	return true
+}
+
+// signIn signs in with a pasted token, when that is turned on (Options.TokenSignIn): a
+// page that does not exist otherwise.
+func (s *Server) signIn(c *gin.Context) {
+	if !s.opts.TokenSignIn {
+		s.failPage(c, checks.ErrNotFound)
 		return
 	}
-	if s.tooManyFailures(c) {
+	if !s.signInCSRF(c) || s.tooManyFailures(c) {
 		return
 	}
 	next := c.PostForm("next")
-	_, _, secret, err := s.svc.SignIn(c.Request.Context(), strings.TrimSpace(c.PostForm("token")))
+	_, sess, secret, err := s.svc.SignIn(c.Request.Context(), strings.TrimSpace(c.PostForm("token")))
 	s.countFailure(c, err)
 	if checks.ErrorCode(err) == checks.EUNAUTHORIZED {
-		s.showSignIn(c, http.StatusUnauthorized, next, "", []formError{{"token", "Enter a valid token: it may be mistyped, revoked, or for a deactivated user"}})
+		s.showSignIn(c, http.StatusUnauthorized, next, "", []formError{{"token", "Enter a valid token: it may be mistyped, revoked, expired, or for a deactivated user"}})
 		return
 	}
 	if err != nil {
 		s.failPage(c, err)
 		return
 	}
+	s.startSession(c, sess, secret, next)
+}
+
+// startSession gives the browser its session cookie and sends it on to next.
+func (s *Server) startSession(c *gin.Context, sess checks.Session, secret, next string) {
 	s.cookie(c, signInCookie, "", -1, "/sign-in")
-	s.cookie(c, sessionCookie, secret, int(checks.SessionLength/time.Second), "/")
+	s.cookie(c, sessionCookie, secret, max(1, int(sess.ExpiresAt.Sub(s.svc.Clock().Now())/time.Second)), "/")
 	c.Redirect(http.StatusSeeOther, safeNext(next))
 }
 

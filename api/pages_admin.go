@@ -327,7 +327,7 @@ func (s *Server) userActiveForm(active bool) gin.HandlerFunc {
 func (s *Server) issueTokenForm(c *gin.Context) {
 	ctx, id := c.Request.Context(), c.Param("id")
 	label := strings.TrimSpace(c.PostForm("label"))
-	t, secret, err := s.svc.IssueToken(ctx, actor(c), id, label)
+	t, secret, err := s.svc.IssueToken(ctx, actor(c), id, label, 0)
 	if code := checks.ErrorCode(err); code == checks.EINVALID || code == checks.ECONFLICT {
 		u, rerr := s.svc.User(ctx, actor(c), id)
 		if rerr != nil {

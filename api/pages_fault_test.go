@@ -191,8 +191,9 @@ func TestSigningOutKeepsASignInEntryThatWasStillPendingOnTheSession(t *testing.T
 		t.Fatalf("the sign-in form lacks its CSRF token or cookie: %d", form.status)
 	}
 
-	// Signing in writes the session with its entry, then copies the entry: cut before that.
-	cutter.arm(2, func() { db.Stop(t) })
+	// Signing in records the token's first use, writes the session with its entry, then
+	// copies the entry: cut before that.
+	cutter.arm(3, func() { db.Stop(t) })
 	res := e.page(t, "POST", "/sign-in", url.Values{"csrf_token": {m[1]}, "token": {e.com.Token}, "next": {"/"}}, pre)
 	if cut, _ := cutter.result(); cut != "insert audit" {
 		t.Fatalf("the cut came before %q, want the copy of the sign-in's entry (insert audit)", cut)

@@ -5,6 +5,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -63,13 +64,36 @@ type Options struct {
 	RequestTimeout time.Duration
 	// ImportTimeout bounds an import of a release schedule instead (0: RequestTimeout).
 	ImportTimeout time.Duration
-	// SecureCookies marks the pages' cookies Secure: set it when the service is reached over
-	// https (the base URL says so).
+	// SecureCookies marks the pages' cookies Secure, names them with the __Host- (or
+	// __Secure-) prefix and sends HSTS: set it when the service is reached over https (the
+	// base URL says so).
 	SecureCookies bool
+
+	// BaseURL is the service's public address: single sign-on's redirect address and the
+	// emailed sign-in links are made on it.
+	BaseURL string
+	// TokenSignIn lets the sign-in page take a pasted API token: for trials only. Off, the
+	// pages are signed in to by single sign-on and emailed links alone.
+	TokenSignIn bool
 	// SupportEmail is where people ask for access or help (SAFEGUARDING_SUPPORT_EMAIL): the
-	// pages' phase banner, footer and accessibility statement give it. Empty: they say whom
-	// to ask instead.
+	// sign-in page, the phase banner, the footer and the accessibility statement give it.
+	// Empty: they say whom to ask instead.
 	SupportEmail string
+	// OIDC are the OpenID Connect providers offered for single sign-on.
+	OIDC []OIDCIssuer
+	// SignInLinks sends emailed sign-in links; nil offers none.
+	SignInLinks SignInMailer
+	// LinkEmailBurst and LinkAddressBurst bound the sign-in links asked for, for each email
+	// address and each client address: that many at once, then one every LinkEvery (0: 3
+	// and 10, and 5 minutes).
+	LinkEmailBurst   int
+	LinkAddressBurst int
+	LinkEvery        time.Duration
+}
+
+// SignInMailer sends a sign-in link (notify.SignInLinks does, through the outbox).
+type SignInMailer interface {
+	Send(ctx context.Context, to, link string, expires time.Time) error
 }
 
 // Outbox is what the admin endpoints read of the outbox (package store keeps it).
@@ -96,6 +120,11 @@ type Server struct {
 	userRate      *buckets
 	anonymousRate *buckets
 	failures      *buckets
+	// The emailed links asked for, by email address and by client address.
+	linksByEmail   *buckets
+	linksByAddress *buckets
+
+	oidc *oidcIssuers
 
 	namesMu     sync.Mutex
 	agencyNames map[string]string
@@ -131,6 +160,15 @@ func newServer(svc *checks.Service, log *slog.Logger, opts Options) (*Server, *g
 	s.userRate = newBuckets(opts.RateLimit, opts.RateBurst)
 	s.anonymousRate = newBuckets(opts.AnonymousRate, opts.AnonymousBurst)
 	s.failures = newBuckets(opts.SignInRate/60, opts.SignInBurst)
+	every := opts.LinkEvery
+	if every <= 0 {
+		every = 5 * time.Minute
+	}
+	s.linksByEmail = newBuckets(1/every.Seconds(), cmp.Or(opts.LinkEmailBurst, 3))
+	s.linksByAddress = newBuckets(1/every.Seconds(), cmp.Or(opts.LinkAddressBurst, 10))
+	if s.oidc, err = newOIDCIssuers(opts.OIDC, opts.BaseURL); err != nil {
+		return nil, nil, err
+	}
 	r := gin.New()
 	if err := r.SetTrustedProxies(opts.TrustedProxies); err != nil {
 		return nil, nil, err
@@ -243,6 +281,11 @@ func (s *Server) limits(c *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
+	if s.opts.SecureCookies {
+		// A year, as the HSTS preload list asks: once a browser has been here over https it
+		// never comes over http, where the cookies could be seen or set by the network.
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	c.Next()
 }
 

@@ -21,12 +21,14 @@ type Service struct {
 	log       *slog.Logger
 	tokens    *tokenCache
 	ids       *ids
+	// tokenLifetime is how long a token issued without a lifetime works.
+	tokenLifetime time.Duration
 }
 
 // NewService returns a service on store, telling the time with clock and computing deadlines
 // with deadlines.
 func NewService(store Store, clock Clock, deadlines Deadlines, log *slog.Logger) *Service {
-	return &Service{store: store, clock: clock, deadlines: deadlines, log: log, tokens: newTokenCache(TokenCacheTTL), ids: newIDs()}
+	return &Service{store: store, clock: clock, deadlines: deadlines, log: log, tokens: newTokenCache(TokenCacheTTL), ids: newIDs(), tokenLifetime: DefaultTokenLifetime}
 }
 
 // TokenCacheTTL is how long a process answers a token from memory: a revocation or a
@@ -79,7 +81,10 @@ func (s *Service) Maintain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.store.EndExpiredSessions(ctx, s.now())
+	if _, err = s.store.EndExpiredSessions(ctx, s.now()); err != nil {
+		return err
+	}
+	_, err = s.store.EndExpiredSignInLinks(ctx, s.now())
 	return err
 }
 

@@ -82,6 +82,10 @@ type UserStore interface {
 	UserTokens(ctx context.Context, userID string) ([]Token, error)
 	// RevokeToken marks a token revoked, once, and returns it.
 	RevokeToken(ctx context.Context, hash string, at time.Time, audit ...AuditEntry) (Token, error)
+	// TouchToken records that a token was used at at.
+	TouchToken(ctx context.Context, hash string, at time.Time) error
+	// UserByEmail reads the user with an email (as CreateUser keeps it: lower case).
+	UserByEmail(ctx context.Context, email string) (User, error)
 }
 
 // SessionStore keeps the sessions of signed-in browsers.
@@ -94,6 +98,21 @@ type SessionStore interface {
 	// EndExpiredSessions removes the sessions that ended at or before now, but for those
 	// with audit entries still pending (a flush copies them first).
 	EndExpiredSessions(ctx context.Context, now time.Time) (int, error)
+	// TouchSession records that a session was used at at.
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// EndUserSessions and EndTokenSessions end, at at, every session of a user, or signed in
+	// with a token; EndExpiredSessions removes them later.
+	EndUserSessions(ctx context.Context, userID string, at time.Time) error
+	EndTokenSessions(ctx context.Context, tokenID string, at time.Time) error
+
+	// InsertSignInLink keeps an emailed sign-in link by the hash of its secret.
+	InsertSignInLink(ctx context.Context, l SignInLink) error
+	// UseSignInLink takes the link of a hash, once, if it was asked for by the browser of
+	// browser's hash and is still valid at now; ErrNotFound otherwise, and then the link
+	// (if any) is left as it was.
+	UseSignInLink(ctx context.Context, hash, browser string, now time.Time) (SignInLink, error)
+	// EndExpiredSignInLinks removes the links no longer valid at now.
+	EndExpiredSignInLinks(ctx context.Context, now time.Time) (int, error)
 }
 
 // AgencyStore keeps the agency directory.

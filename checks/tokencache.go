@@ -16,32 +16,33 @@ type tokenCache struct {
 }
 
 type tokenEntry struct {
-	user User
-	at   time.Time
+	user  User
+	token Token
+	at    time.Time
 }
 
 func newTokenCache(ttl time.Duration) *tokenCache {
 	return &tokenCache{ttl: ttl, entries: map[string]tokenEntry{}}
 }
 
-func (c *tokenCache) get(hash string) (User, bool) {
+func (c *tokenCache) get(hash string) (User, Token, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[hash]
 	if !ok || time.Since(e.at) > c.ttl {
 		delete(c.entries, hash)
-		return User{}, false
+		return User{}, Token{}, false
 	}
-	return e.user, true
+	return e.user, e.token, true
 }
 
-func (c *tokenCache) put(hash string, u User) {
+func (c *tokenCache) put(hash string, u User, t Token) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) > 10000 {
 		c.entries = map[string]tokenEntry{} // a crude bound: entries live two seconds anyway
 	}
-	c.entries[hash] = tokenEntry{u, time.Now()}
+	c.entries[hash] = tokenEntry{u, t, time.Now()}
 }
 
 func (c *tokenCache) forget(hash string) {

@@ -21,6 +21,31 @@ type Token struct {
 	Label     string
 	CreatedAt time.Time
 	RevokedAt time.Time
+	// ExpiresAt is when the token stops working. A token stored before tokens had an expiry
+	// reads as expiring DefaultTokenLifetime after it was created.
+	ExpiresAt time.Time
+	// LastUsedAt is when the token last authenticated a request (to the minute); zero when
+	// never.
+	LastUsedAt time.Time
+}
+
+// DefaultTokenLifetime is how long a token works when its issuer does not say.
+const DefaultTokenLifetime = 90 * 24 * time.Hour
+
+// MaxTokenLifetime bounds the lifetime an issuer may give a token: a token that never
+// expires is what the expiry is there to prevent.
+const MaxTokenLifetime = 2 * 365 * 24 * time.Hour
+
+// lastUsedEvery is how stale a token's LastUsedAt may be: writing it on every request would
+// double the cost of each one.
+const lastUsedEvery = time.Minute
+
+// SetTokenLifetime sets the lifetime of the tokens issued without one (DefaultTokenLifetime
+// unless set). Call it before serving.
+func (s *Service) SetTokenLifetime(d time.Duration) {
+	if d > 0 {
+		s.tokenLifetime = d
+	}
 }
 
 // tokenPrefix marks the service's tokens, so that a leaked one is recognisable (e.g. by
@@ -117,7 +142,7 @@ func (s *Service) CreateUser(ctx context.Context, actor User, in UserInput) (Use
 		}
 		return User{}, "", err
 	}
-	_, secret, err := s.issue(ctx, actor, u.ID, "first token")
+	_, secret, err := s.issue(ctx, actor, u.ID, "first token", 0)
 	if err != nil {
 		return User{}, "", err
 	}
@@ -170,18 +195,25 @@ func (s *Service) SetUserActive(ctx context.Context, actor User, id string, acti
 	u, err := s.store.SetUserActive(ctx, id, active, s.audit(actor, action, ResourceUser, id, "", []Change{{"active", fmt.Sprint(!active), fmt.Sprint(active)}}))
 	// Forgotten after the write, so that no request can remember the user as it was.
 	s.tokens.forgetUser(id)
-	if err == nil {
+	if err == nil && !active {
+		// Ended, not merely refused while the user is inactive: a reactivated user signs in
+		// again, and a browser left signed in on a shared machine stays signed out.
+		err = s.store.EndUserSessions(ctx, id, s.now())
 	}
 	return u, err
 }
 
-// IssueToken issues another token for a user (admin only) and returns its secret, once.
-func (s *Service) IssueToken(ctx context.Context, actor User, userID, label string) (Token, string, error) {
+// IssueToken issues another token for a user (admin only) and returns its secret, once. It
+// works for lifetime (0: the service's default lifetime, at most MaxTokenLifetime).
+func (s *Service) IssueToken(ctx context.Context, actor User, userID, label string, lifetime time.Duration) (Token, string, error) {
 	if actor.Role != RoleAdmin {
 		return Token{}, "", Errorf(EFORBIDDEN, "only admins issue tokens")
 	}
 	var f fields
 	label = name(&f, "label", label, false, MaxName)
+	if lifetime < 0 || lifetime > MaxTokenLifetime {
+		f.add("expires_in_days", "must be a whole number of days from 1 to %d", int(MaxTokenLifetime/(24*time.Hour)))
+	}
 	if err := f.err(); err != nil {
 		return Token{}, "", err
 	}
@@ -195,13 +227,17 @@ func (s *Service) IssueToken(ctx context.Context, actor User, userID, label stri
 	if !u.Active {
 		return Token{}, "", &Error{Code: ECONFLICT, Message: "the user is deactivated: reactivate it first"}
 	}
-	return s.issue(ctx, actor, userID, label)
+	return s.issue(ctx, actor, userID, label, lifetime)
 }
 
-func (s *Service) issue(ctx context.Context, actor User, userID, label string) (Token, string, error) {
+func (s *Service) issue(ctx context.Context, actor User, userID, label string, lifetime time.Duration) (Token, string, error) {
+	if lifetime <= 0 {
+		lifetime = s.tokenLifetime
+	}
 	secret := newSecret()
-	t := Token{ID: HashToken(secret), UserID: userID, Label: label, CreatedAt: s.now()}
-	changes := []Change{{"user_id", "", userID}, {"label", "", label}}
+	now := s.now()
+	t := Token{ID: HashToken(secret), UserID: userID, Label: label, CreatedAt: now, ExpiresAt: now.Add(lifetime)}
+	changes := []Change{{"user_id", "", userID}, {"label", "", label}, {"expires_at", "", auditValue(t.ExpiresAt)}}
 	if err := s.store.InsertToken(ctx, t, s.audit(actor, "token.issue", ResourceToken, t.ID, "", changes)); err != nil {
 		return Token{}, "", err
 	}
@@ -241,45 +277,68 @@ func (s *Service) RevokeToken(ctx context.Context, actor User, id string) (Token
 	t, err = s.store.RevokeToken(ctx, id, now, s.audit(actor, "token.revoke", ResourceToken, id, "", []Change{{"revoked_at", "", auditValue(now)}}))
 	s.tokens.forget(id)
 	if err == nil {
+		// A browser signed in with the token is the token's reach too.
+		err = s.store.EndTokenSessions(ctx, id, now)
 	}
 	return t, err
 }
 
-// Authenticate returns the user a bearer token belongs to. Unknown and revoked tokens, and
-// tokens of deactivated users, are all EUNAUTHORIZED alike.
+// Authenticate returns the user a bearer token belongs to. Unknown, revoked and expired
+// tokens, and tokens of deactivated users, are all EUNAUTHORIZED alike.
 //
 // A token seen in the last TokenCacheTTL is answered from memory. A revocation or
 // deactivation made by this process takes effect at once; one made by another process within
 // TokenCacheTTL.
 func (s *Service) Authenticate(ctx context.Context, secret string) (User, error) {
-	unauthorized := &Error{Code: EUNAUTHORIZED, Message: "the token is not valid: it is unknown, revoked, or its user is deactivated"}
-	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 100 {
-		return User{}, unauthorized
-	}
-	hash := HashToken(secret)
-	if u, ok := s.tokens.get(hash); ok {
-		return u, nil
-	}
-	u, err := s.authenticate(ctx, hash, unauthorized)
-	if err == nil {
-		s.tokens.put(hash, u)
-	}
+	u, _, err := s.authenticateToken(ctx, secret)
 	return u, err
 }
 
-func (s *Service) authenticate(ctx context.Context, hash string, unauthorized error) (User, error) {
+// authenticateToken is Authenticate, also returning the token.
+func (s *Service) authenticateToken(ctx context.Context, secret string) (User, Token, error) {
+	unauthorized := &Error{Code: EUNAUTHORIZED, Message: "the token is not valid: it is unknown, revoked or expired, or its user is deactivated"}
+	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 100 {
+		return User{}, Token{}, unauthorized
+	}
+	hash := HashToken(secret)
+	now := s.now()
+	if u, t, ok := s.tokens.get(hash); ok {
+		if !now.Before(t.ExpiresAt) {
+			return User{}, Token{}, unauthorized
+		}
+		return u, t, nil
+	}
+	u, t, err := s.authenticate(ctx, hash, now, unauthorized)
+	if err == nil {
+		s.tokens.put(hash, u, t)
+	}
+	return u, t, err
+}
+
+func (s *Service) authenticate(ctx context.Context, hash string, now time.Time, unauthorized error) (User, Token, error) {
 	t, err := s.store.Token(ctx, hash)
-	if errors.Is(err, ErrNotFound) || (err == nil && !t.RevokedAt.IsZero()) {
-		return User{}, unauthorized
+	if errors.Is(err, ErrNotFound) || (err == nil && (!t.RevokedAt.IsZero() || !now.Before(t.ExpiresAt))) {
+		return User{}, Token{}, unauthorized
 	}
 	if err != nil {
-		return User{}, err
+		return User{}, Token{}, err
 	}
 	u, err := s.store.User(ctx, t.UserID)
 	if errors.Is(err, ErrNotFound) || (err == nil && !u.Active) {
-		return User{}, unauthorized
+		return User{}, Token{}, unauthorized
 	}
-	return u, err
+	if err != nil {
+		return User{}, Token{}, err
+	}
+	if now.Sub(t.LastUsedAt) >= lastUsedEvery {
+		// Only a record for the token list: a failure to write it does not refuse the call.
+		if err := s.store.TouchToken(ctx, hash, now); err != nil {
+			s.log.WarnContext(ctx, "the token's last use was not recorded", "error", err.Error())
+		} else {
+			t.LastUsedAt = now
+		}
+	}
+	return u, t, nil
 }
 
 // TeamCOMs lists the active COMs a manager may assign a release to: those of its teams (all

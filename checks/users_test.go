@@ -48,7 +48,7 @@ func TestAuthenticationRefusesUnknownRevokedAndDeactivated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, second, err := f.svc.IssueToken(ctx, f.admin, u.ID, "laptop")
+	_, second, err := f.svc.IssueToken(ctx, f.admin, u.ID, "laptop", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestOnlyAdminsManageUsersAndTokens(t *testing.T) {
 		wantCode(t, err, checks.EFORBIDDEN)
 		_, err = f.svc.Users(ctx, u, checks.UserQuery{})
 		wantCode(t, err, checks.EFORBIDDEN)
-		_, _, err = f.svc.IssueToken(ctx, u, u.ID, "")
+		_, _, err = f.svc.IssueToken(ctx, u, u.ID, "", 0)
 		wantCode(t, err, checks.EFORBIDDEN)
 		_, err = f.svc.SetUserActive(ctx, u, f.com2.ID, false)
 		wantCode(t, err, checks.EFORBIDDEN)
@@ -99,7 +99,7 @@ func TestOnlyAdminsManageUsersAndTokens(t *testing.T) {
 		wantCode(t, err, checks.EFORBIDDEN)
 	}
 	// A user may revoke its own token but not another's (which it cannot see).
-	_, secret, err := f.svc.IssueToken(ctx, f.admin, f.com2.ID, "")
+	_, secret, err := f.svc.IssueToken(ctx, f.admin, f.com2.ID, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

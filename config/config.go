@@ -66,6 +66,33 @@ type Config struct {
 	EscalationSchedule string
 	NoticeInterval     time.Duration
 	Thresholds         notify.Thresholds
+
+	// Signing in (see README "Signing in").
+	// TokenSignIn lets the sign-in page take a pasted API token: for trials only.
+	TokenSignIn bool
+	// TokenLifetime is how long an API token issued without a lifetime works.
+	TokenLifetime time.Duration
+	// OIDCIssuers are the OpenID Connect providers offered for single sign-on, read from the
+	// JSON file SAFEGUARDING_OIDC_ISSUERS names.
+	OIDCIssuers []OIDCIssuer
+}
+
+// OIDCIssuer is one OpenID Connect provider staff may sign in with, as its JSON file gives it.
+type OIDCIssuer struct {
+	// ID names the issuer in the service's addresses (/sign-in/oidc/ID): letters, digits, -.
+	ID string `json:"id"`
+	// Name is what the sign-in button says: "Sign in with <Name>".
+	Name string `json:"name"`
+	// Issuer is the issuer's URL, as its discovery document gives it.
+	Issuer       string `json:"issuer"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	// Domains are the email domains the issuer may sign in: a verified address elsewhere is
+	// refused.
+	Domains []string `json:"domains"`
+	// EmailVerifiedClaim names the boolean claim saying the email is verified (default
+	// email_verified; xms_edov for Microsoft Entra ID).
+	EmailVerifiedClaim string `json:"email_verified_claim,omitempty"`
 }
 
 // setting is one configurable value: its environment variable, its default, what it means,
@@ -263,6 +290,27 @@ func settings() []setting {
 		{"SAFEGUARDING_RESPONSE_REMINDER_DAYS", strconv.Itoa(notify.DefaultThresholds().ResponseReminderDays), "working days before the due date when the agency is reminded", intIn(0, 60, func(c *Config, n int) { c.Thresholds.ResponseReminderDays = n })},
 		{"SAFEGUARDING_RESPONSE_ESCALATION_DAYS", strconv.Itoa(notify.DefaultThresholds().ResponseEscalationDays), "working days after the due date when the agency's manager and the team's managers are told", intIn(0, 60, func(c *Config, n int) { c.Thresholds.ResponseEscalationDays = n })},
 		{"SAFEGUARDING_RELEASE_IMMINENT_DAYS", strconv.Itoa(notify.DefaultThresholds().ReleaseImminentDays), "working days before release when any open check goes to the managers", intIn(0, 60, func(c *Config, n int) { c.Thresholds.ReleaseImminentDays = n })},
+		{"SAFEGUARDING_TOKEN_SIGN_IN", "false", "true lets the sign-in page take a pasted API token (for trials only); false offers only single sign-on and emailed links", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("must be true or false")
+			}
+			c.TokenSignIn = b
+			return nil
+		}},
+		{"SAFEGUARDING_TOKEN_LIFETIME_DAYS", "90", "days an API token works when its issuer does not say", intIn(1, int(checks.MaxTokenLifetime/(24*time.Hour)), func(c *Config, n int) { c.TokenLifetime = time.Duration(n) * 24 * time.Hour })},
+		{"SAFEGUARDING_OIDC_ISSUERS", "", "path of a JSON file listing the OpenID Connect issuers for single sign-on (README: Signing in); keep it owner-only, it holds client secrets", func(c *Config, v string) error {
+			c.OIDCIssuers = nil
+			if v == "" {
+				return nil
+			}
+			issuers, err := readOIDCIssuers(v)
+			if err != nil {
+				return err
+			}
+			c.OIDCIssuers = issuers
+			return nil
+		}},
 		{"SAFEGUARDING_SHUTDOWN_TIMEOUT", "20s", "how long a shutdown waits for requests and runs in progress", durationIn(time.Second, 10*time.Minute, func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
 	}
 }

@@ -46,6 +46,9 @@ var everySetting = []struct{ env, flag string }{
 	{"SAFEGUARDING_ANONYMOUS_BURST", "--anonymous-burst"},
 	{"SAFEGUARDING_SIGN_IN_RATE", "--sign-in-rate"},
 	{"SAFEGUARDING_SIGN_IN_BURST", "--sign-in-burst"},
+	{"SAFEGUARDING_TOKEN_SIGN_IN", "--token-sign-in"},
+	{"SAFEGUARDING_TOKEN_LIFETIME_DAYS", "--token-lifetime-days"},
+	{"SAFEGUARDING_OIDC_ISSUERS", "--oidc-issuers"},
 	{"SAFEGUARDING_SMTP_HOST", "--smtp-host"},
 	{"SAFEGUARDING_SMTP_PORT", "--smtp-port"},
 	{"SAFEGUARDING_SMTP_USERNAME", "--smtp-username"},
@@ -132,6 +135,9 @@ func TestLoadGivesTheDefaultsWhenNothingIsSet(t *testing.T) {
 		EscalationSchedule: "CRON_TZ=Europe/London 0 7 * * 1-5",
 		NoticeInterval:     20 * time.Second,
 		Thresholds:         notify.DefaultThresholds(),
+		// Token sign-in is off: only single sign-on and emailed links sign in to the pages.
+		TokenSignIn:   false,
+		TokenLifetime: 90 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
@@ -195,6 +201,9 @@ func TestLoadReadsEachEnvironmentVariable(t *testing.T) {
 		{"the trusted proxies are read as a list", "SAFEGUARDING_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16", func(c Config) any { return c.TrustedProxies }, []string{"10.0.0.1", "192.168.0.0/16"}},
 		{"the shutdown timeout is read", "SAFEGUARDING_SHUTDOWN_TIMEOUT", "45s", func(c Config) any { return c.ShutdownTimeout }, 45 * time.Second},
 		{"no bound on the requests in flight is read as 0", "SAFEGUARDING_MAX_IN_FLIGHT", "0", func(c Config) any { return c.MaxInFlight }, 0},
+		{"token sign-in is turned on", "SAFEGUARDING_TOKEN_SIGN_IN", "true", func(c Config) any { return c.TokenSignIn }, true},
+		{"the token lifetime is read in days", "SAFEGUARDING_TOKEN_LIFETIME_DAYS", "30", func(c Config) any { return c.TokenLifetime }, 30 * 24 * time.Hour},
+		{"the support email is read", "SAFEGUARDING_SUPPORT_EMAIL", "help@probation.example.org", func(c Config) any { return c.SupportEmail }, "help@probation.example.org"},
 		{"each user's requests in flight are read", "SAFEGUARDING_MAX_IN_FLIGHT_PER_USER", "4", func(c Config) any { return c.MaxInFlightPerUser }, 4},
 		{"a fractional rate without signing in is read", "SAFEGUARDING_ANONYMOUS_RATE", "2.5", func(c Config) any { return c.AnonymousRate }, 2.5},
 		{"the burst without signing in is read", "SAFEGUARDING_ANONYMOUS_BURST", "30", func(c Config) any { return c.AnonymousBurst }, 30},
@@ -284,6 +293,10 @@ func TestLoadRejectsEveryInvalidValueNamingTheVariableAndTheAcceptedValues(t *te
 		{"a burst of no requests is refused", "SAFEGUARDING_ANONYMOUS_BURST", "0", "whole number from 1 to 100000"},
 		{"a negative rate of failed sign-ins is refused", "SAFEGUARDING_SIGN_IN_RATE", "-3", "number from 0 (no limit) to 10000"},
 		{"a burst of no failed sign-ins is refused", "SAFEGUARDING_SIGN_IN_BURST", "0", "whole number from 1 to 100000"},
+		{"token sign-in as yes is refused", "SAFEGUARDING_TOKEN_SIGN_IN", "yes", "true or false"},
+		{"a token lifetime of no days is refused", "SAFEGUARDING_TOKEN_LIFETIME_DAYS", "0", "whole number from 1 to 730"},
+		{"a support email with a name is refused", "SAFEGUARDING_SUPPORT_EMAIL", "Help <help@example.org>", "email address alone"},
+		{"an issuers file that is not there is refused", "SAFEGUARDING_OIDC_ISSUERS", "/nonexistent/issuers.json", "readable JSON file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

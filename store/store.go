@@ -33,7 +33,9 @@ type Store struct {
 	tokens   *mongo.Collection
 	sessions *mongo.Collection
 	audit    *mongo.Collection
-	log      *slog.Logger
+	// signInLinks are the emailed sign-in links waiting to be used.
+	signInLinks *mongo.Collection
+	log         *slog.Logger
 }
 
 // New returns a store on db. Call EnsureIndexes once at start-up. Audit entries that could
@@ -50,6 +52,8 @@ func New(db *mongo.Database, log *slog.Logger) *Store {
 		sessions: db.Collection("sessions"),
 		audit:    db.Collection("audit"),
 		log:      log,
+
+		signInLinks: db.Collection("sign_in_links"),
 	}
 }
 
@@ -93,6 +97,11 @@ func (s *Store) indexes() map[*mongo.Collection][]mongo.IndexModel {
 		s.sessions: {
 			{Keys: keys("expires_at")},
 			{Keys: keys("audit_dirty")},
+			{Keys: keys("user_id")},
+			{Keys: keys("token_id")},
+		},
+		s.signInLinks: {
+			{Keys: keys("expires_at")},
 		},
 		s.agencies: {
 			{Keys: keys("kind", "_id")},

@@ -47,14 +47,25 @@ type tokenDoc struct {
 	Label     string     `bson:"label,omitempty"`
 	CreatedAt time.Time  `bson:"created_at"`
 	RevokedAt *time.Time `bson:"revoked_at,omitempty"`
+	// ExpiresAt is absent on a token stored before tokens expired: see toToken.
+	ExpiresAt  *time.Time `bson:"expires_at,omitempty"`
+	LastUsedAt *time.Time `bson:"last_used_at,omitempty"`
 
 	AuditPending []auditDoc `bson:"audit_pending,omitempty"`
 	AuditSeq     int64      `bson:"audit_seq"`
 	AuditDirty   bool       `bson:"audit_dirty,omitempty"`
 }
 
+// toToken converts a token. One stored before tokens expired expires DefaultTokenLifetime
+// after it was created: old tokens end by the same rule as new ones, and an admin issues a
+// new one where that is already past (the command line needs no token).
 func (d tokenDoc) toToken() checks.Token {
-	return checks.Token{ID: d.Hash, UserID: d.UserID, Label: d.Label, CreatedAt: d.CreatedAt.UTC(), RevokedAt: timeVal(d.RevokedAt)}
+	t := checks.Token{ID: d.Hash, UserID: d.UserID, Label: d.Label, CreatedAt: d.CreatedAt.UTC(), RevokedAt: timeVal(d.RevokedAt),
+		ExpiresAt: timeVal(d.ExpiresAt), LastUsedAt: timeVal(d.LastUsedAt)}
+	if t.ExpiresAt.IsZero() {
+		t.ExpiresAt = t.CreatedAt.Add(checks.DefaultTokenLifetime)
+	}
+	return t
 }
 
 // InsertUser writes a new user with the audit entries of its creation. ECONFLICT when the
@@ -108,9 +119,20 @@ func (s *Store) SetUserActive(ctx context.Context, id string, active bool, audit
 	return d.toUser(), nil
 }
 
+// UserByEmail reads the user with an email.
+func (s *Store) UserByEmail(ctx context.Context, email string) (checks.User, error) {
+	return findOne(ctx, s.users, bson.M{"email": email}, userDoc.toUser)
+}
+
+// TouchToken records a token's last use.
+func (s *Store) TouchToken(ctx context.Context, hash string, at time.Time) error {
+	_, err := s.tokens.UpdateOne(ctx, bson.M{"_id": hash}, bson.M{"$set": bson.M{"last_used_at": at}})
+	return dbError(err)
+}
+
 // InsertToken stores a token by its hash, with the audit entries of its issue.
 func (s *Store) InsertToken(ctx context.Context, t checks.Token, audit ...checks.AuditEntry) error {
-	d := tokenDoc{Hash: t.ID, UserID: t.UserID, Label: t.Label, CreatedAt: t.CreatedAt}
+	d := tokenDoc{Hash: t.ID, UserID: t.UserID, Label: t.Label, CreatedAt: t.CreatedAt, ExpiresAt: timePtr(t.ExpiresAt)}
 	d.AuditPending, d.AuditSeq, d.AuditDirty = pending(audit)
 	if _, err := s.tokens.InsertOne(ctx, d); err != nil {
 		return dbError(err)

@@ -89,6 +89,7 @@ func openAppClock(ctx context.Context, cfg config.Config, log *slog.Logger, serv
 	a.calendar = checks.NewCalendar(cfg.ExtraClosures)
 	deadlines := checks.Deadlines{Policy: cfg.Policy, Calendar: a.calendar}
 	a.svc = checks.NewService(a.store, a.clock, deadlines, log)
+	a.svc.SetTokenLifetime(cfg.TokenLifetime)
 	a.outbox = store.NewOutbox(db)
 	ladder := notify.Ladder{Thresholds: cfg.Thresholds, Deadlines: deadlines}
 	a.escalator = notify.NewEscalator(a.store, a.store, a.outbox, ladder, a.clock, cfg.BaseURL, log)

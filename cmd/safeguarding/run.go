@@ -195,10 +195,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		AnonymousRate: a.cfg.AnonymousRate, AnonymousBurst: a.cfg.AnonymousBurst,
 		SignInRate: a.cfg.SignInRate, SignInBurst: a.cfg.SignInBurst,
 		SecureCookies: strings.HasPrefix(a.cfg.BaseURL, "https://"),
-		SupportEmail:  a.cfg.SupportEmail,
+		BaseURL:       a.cfg.BaseURL, TokenSignIn: a.cfg.TokenSignIn, SupportEmail: a.cfg.SupportEmail,
+		OIDC:        oidcIssuers(a.cfg.OIDCIssuers),
+		SignInLinks: notify.NewSignInLinks(a.outbox, a.sender, a.clock),
 	})
 	if err != nil {
-		return fmt.Errorf("trusted proxies: %w", err)
+		return fmt.Errorf("the HTTP layer: %w", err)
 	}
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
@@ -282,6 +284,16 @@ func listFlag(s string) []string {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
+	}
+	return out
+}
+
+// oidcIssuers converts the configured issuers for the HTTP layer.
+func oidcIssuers(in []config.OIDCIssuer) []api.OIDCIssuer {
+	var out []api.OIDCIssuer
+	for _, is := range in {
+		out = append(out, api.OIDCIssuer{ID: is.ID, Name: is.Name, Issuer: is.Issuer, ClientID: is.ClientID, ClientSecret: is.ClientSecret, Domains: is.Domains,
+			EmailVerifiedClaim: is.EmailVerifiedClaim})
 	}
 	return out
 }

@@ -94,7 +94,7 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	now := a.clock.Now()
 	clock := &seedClock{now: now}
 	s := &seeder{
-		svc:    checks.NewService(a.store, clock, a.svc.Deadlines(), a.log),
+		svc:    a.seedService(clock),
 		clock:  clock,
 		cal:    a.calendar,
 		now:    now,
@@ -680,4 +680,11 @@ func (s *seeder) report(w io.Writer, where, path string) {
 	fmt.Fprintf(w, "  %d checks are overdue today, %d were answered after their due date, %d were superseded when an address moved.\n", overdue, late, superseded)
 	fmt.Fprintf(w, "Every user's bearer token is in %s (owner-only: keep it secret); its path is printed on standard output.\n", path)
 	fmt.Fprintln(w, "Next: 'safeguarding escalate --dry-run' shows the escalations due today, 'safeguarding escalate' sends them, 'safeguarding serve' runs the API.")
+}
+
+// seedService is the service on the seeder's clock, issuing tokens of the configured lifetime.
+func (a *app) seedService(clock checks.Clock) *checks.Service {
+	svc := checks.NewService(a.store, clock, a.svc.Deadlines(), a.log)
+	svc.SetTokenLifetime(a.cfg.TokenLifetime)
+	return svc
 }

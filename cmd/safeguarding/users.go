@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"io"
@@ -119,22 +121,26 @@ func tokensCommand(ctx context.Context, args []string, getenv func(string) strin
 	}
 	switch args[0] {
 	case "issue":
-		c := newCommand("tokens issue", "tokens issue --user ID [--label TEXT]", stderr)
+		c := newCommand("tokens issue", "tokens issue --user ID [--label TEXT] [--expires-in-days N]", stderr)
 		userID := c.fs.String("user", "", "the user's id")
 		label := c.fs.String("label", "", "what the token is for")
+		days := c.fs.Int("expires-in-days", 0, "days the token works (default: SAFEGUARDING_TOKEN_LIFETIME_DAYS)")
 		if err := c.parse(args[1:]); err != nil {
 			return ignoreHelp(err)
+		}
+		if *days < 0 || *days > int(checks.MaxTokenLifetime/(24*time.Hour)) {
+			return usageError("--expires-in-days must be from 1 to %d", int(checks.MaxTokenLifetime/(24*time.Hour)))
 		}
 		a, err := c.open(ctx, getenv)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		t, secret, err := a.svc.IssueToken(ctx, cliActor(), *userID, *label)
+		t, secret, err := a.svc.IssueToken(ctx, cliActor(), *userID, *label, time.Duration(*days)*24*time.Hour)
 		if err != nil {
 			return describe(err)
 		}
-		fmt.Fprintf(stderr, "Issued token %s for user %s; the secret below is shown only this once.\n", t.ID, t.UserID)
+		fmt.Fprintf(stderr, "Issued token %s for user %s, expiring %s; the secret below is shown only this once.\n", t.ID, t.UserID, t.ExpiresAt.Format(time.RFC3339))
 		fmt.Fprintln(stdout, secret)
 		return nil
 	case "revoke":

@@ -43,6 +43,13 @@ type person struct {
 
 func newSite(t *testing.T) *site {
 	t.Helper()
+	return newSiteWith(t, nil)
+}
+
+// newSiteWith is newSite with the HTTP options changed by opts (which may be nil), once the
+// site's address (Options.BaseURL) is known.
+func newSiteWith(t *testing.T, opts func(*api.Options)) *site {
+	t.Helper()
 	ctx := context.Background()
 	s := &site{clock: testenv.At(t, "2026-11-24T09:00:00Z"), users: map[string]person{}}
 	st := store.New(testenv.Database(t), testenv.Logger())
@@ -71,17 +78,24 @@ func newSite(t *testing.T) *site {
 	smtp := testenv.StartSMTP(t)
 	mailer := notify.NewSMTPMailer(notify.SMTPConfig{Host: smtp.Host, Port: smtp.Port, TLS: notify.TLSNone, From: "safeguarding@probation.example.org", Timeout: 5 * time.Second})
 	deadlines := checks.Deadlines{Policy: checks.DefaultPolicy(), Calendar: checks.NewCalendar(nil)}
-	h, err := api.New(s.svc, testenv.Logger(), api.Options{
+	srv := httptest.NewUnstartedServer(nil)
+	s.url = "http://" + srv.Listener.Addr().String()
+	// The browser tests sign in with a token through the form, which is off unless turned on.
+	o := api.Options{TokenSignIn: true, BaseURL: s.url,
 		Outbox: s.outbox, Sender: notify.NewSender(s.outbox, mailer, s.clock, notify.DefaultSenderConfig(), testenv.Logger()),
 		Escalator: notify.NewEscalator(st, st, s.outbox, notify.Ladder{Thresholds: notify.DefaultThresholds(), Deadlines: deadlines},
-			s.clock, "http://localhost", testenv.Logger()),
-	})
+			s.clock, s.url, testenv.Logger()),
+	}
+	if opts != nil {
+		opts(&o)
+	}
+	h, err := api.New(s.svc, testenv.Logger(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv.Config.Handler = h
+	srv.Start()
 	t.Cleanup(srv.Close)
-	s.url = srv.URL
 	return s
 }
 
