@@ -27,6 +27,8 @@ type ImportStore interface {
 	PendingImport(ctx context.Context, id string) (PendingImport, error)
 	// DeletePendingImport removes one; a missing one is no error.
 	DeletePendingImport(ctx context.Context, id string) error
+	// DeleteExpiredPendingImports removes those that expired by now.
+	DeleteExpiredPendingImports(ctx context.Context, now time.Time) error
 }
 
 // ReleaseKeyStore finds releases by person, for the import's matching.

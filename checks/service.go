@@ -84,8 +84,11 @@ func (s *Service) Maintain(ctx context.Context) error {
 	if _, err = s.store.EndExpiredSessions(ctx, s.now()); err != nil {
 		return err
 	}
-	_, err = s.store.EndExpiredSignInLinks(ctx, s.now())
-	return err
+	if _, err = s.store.EndExpiredSignInLinks(ctx, s.now()); err != nil {
+		return err
+	}
+	// An uploaded schedule holds names and addresses: none is kept past its hour.
+	return s.store.DeleteExpiredPendingImports(ctx, s.now())
 }
 
 // now returns the clock's time to the millisecond, the precision the database keeps, so

@@ -435,3 +435,28 @@ func TestAnImporterReachesOnlyTheTeamsItMayManage(t *testing.T) {
 		}
 	})
 }
+
+func TestAnUploadedFileIsForItsUploaderOnlyAndGoneAfterAnHour(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	p, err := f.svc.KeepPendingImport(ctx, f.com, []byte(header+row(1, "2027-02-15")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.PendingImport(ctx, f.com2, p.ID); checks.ErrorCode(err) != checks.ENOTFOUND {
+		t.Errorf("another COM of the team reads it: %v", err)
+	}
+	if got, err := f.svc.PendingImport(ctx, f.com, p.ID); err != nil || string(got.Content) != header+row(1, "2027-02-15") {
+		t.Fatalf("its uploader: %v", err)
+	}
+	f.clock.Advance(checks.PendingImportTTL)
+	if _, err := f.svc.PendingImport(ctx, f.com, p.ID); checks.ErrorCode(err) != checks.ENOTFOUND {
+		t.Errorf("after an hour: %v", err)
+	}
+	if err := f.svc.Maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.PendingImport(ctx, p.ID); checks.ErrorCode(err) != checks.ENOTFOUND {
+		t.Errorf("the maintenance left the expired file in the database: %v", err)
+	}
+}

@@ -62,8 +62,8 @@ func (s *Store) pendingImports() *mongo.Collection { return s.db.Collection("pen
 // InsertPendingImport keeps an uploaded file, and first removes the files whose time ran
 // out: so that the collection holds at most the last hour's uploads.
 func (s *Store) InsertPendingImport(ctx context.Context, p checks.PendingImport) error {
-	if _, err := s.pendingImports().DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lte": p.CreatedAt}}); err != nil {
-		return dbError(err)
+	if err := s.DeleteExpiredPendingImports(ctx, p.CreatedAt); err != nil {
+		return err
 	}
 	_, err := s.pendingImports().InsertOne(ctx, pendingImportDoc{ID: p.ID, UserID: p.UserID, Content: p.Content,
 		SHA256: p.SHA256, CreatedAt: p.CreatedAt, ExpiresAt: p.ExpiresAt})
@@ -78,5 +78,11 @@ func (s *Store) PendingImport(ctx context.Context, id string) (checks.PendingImp
 // DeletePendingImport removes an uploaded file.
 func (s *Store) DeletePendingImport(ctx context.Context, id string) error {
 	_, err := s.pendingImports().DeleteOne(ctx, bson.M{"_id": id})
+	return dbError(err)
+}
+
+// DeleteExpiredPendingImports removes the uploaded files that expired by now.
+func (s *Store) DeleteExpiredPendingImports(ctx context.Context, now time.Time) error {
+	_, err := s.pendingImports().DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lte": now}})
 	return dbError(err)
 }
