@@ -627,7 +627,7 @@ func (s *Server) auditPage(c *gin.Context) {
 		status = http.StatusUnprocessableEntity
 	}
 	resources := []option{{checks.ResourceRelease, "Releases"}, {checks.ResourceCheck, "Checks"}, {checks.ResourceUser, "Users"},
-		{checks.ResourceToken, "Tokens"}, {checks.ResourceAgency, "Agencies"}, {checks.ResourceSession, "Sessions"}, {checks.ResourceEmail, "Emails"}}
+		{checks.ResourceToken, "Tokens"}, {checks.ResourceAgency, "Agencies"}, {checks.ResourceSession, "Sessions"}, {checks.ResourceEmail, "Emails"}, {checks.ResourceImport, "Imports"}}
 	s.render(c, status, "admin-audit", pageData{Title: "Audit trail", Errors: errs, Data: struct {
 		Form              map[string]string
 		People, Resources []option

@@ -350,7 +350,7 @@ func TestTheAuditTrailIsSearchedByPersonRecordAndDateAPageAtATime(t *testing.T) 
 		{"by date: nothing after today", url.Values{"from-day": {"25"}, "from-month": {"11"}, "from-year": {"2026"}}, http.StatusOK,
 			[]string{"No entries match"}, []string{"user.create"}},
 		{"a date that does not exist is refused and kept", url.Values{"from-day": {"31"}, "from-month": {"2"}, "from-year": {"2026"}, "resource": {"nothing"}},
-			http.StatusUnprocessableEntity, []string{"Choose a kind of record from the list", "Enter a real date to search from", `value="31"`}, nil},
+			http.StatusUnprocessableEntity, []string{"Choose a kind of record from the list", "The date to search from must be a real date", `value="31"`}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

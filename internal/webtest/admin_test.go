@@ -132,7 +132,7 @@ func TestAnAdminRetriesAnEmailNotSentAndFindsTheRetryInTheAuditTrail(t *testing.
 	}
 	b.axe("audit trail")
 	b.open("/admin/audit?from-day=31&from-month=2&from-year=2026")
-	if !strings.Contains(b.text(), "Enter a real date to search from") {
+	if !strings.Contains(b.text(), "The date to search from must be a real date") {
 		t.Errorf("no error for a date that does not exist: %s", b.text())
 	}
 	b.axe("audit trail with errors")
