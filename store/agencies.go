@@ -83,12 +83,11 @@ func (s *Store) FindAgencies(ctx context.Context, q checks.AgencyQuery) (checks.
 // still a.Version. ErrStale otherwise.
 func (s *Store) UpdateAgency(ctx context.Context, a checks.Agency, audit ...checks.AuditEntry) (checks.Agency, error) {
 	var d agencyDoc
-	err := s.agencies.FindOneAndUpdate(ctx, bson.M{"_id": a.Code, "version": a.Version},
+	err := s.findAndUpdateByID(ctx, s.agencies, a.Code, bson.D{{Key: "version", Value: a.Version}},
 		pendingAudit(bson.M{
 			"$set": bson.M{"contact_email": a.ContactEmail, "escalation_email": a.EscalationEmail, "active": a.Active, "updated_at": a.UpdatedAt},
 			"$inc": bson.M{"version": 1},
-		}, audit),
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+		}, audit), &d)
 	if err != nil {
 		return checks.Agency{}, stale(err)
 	}

@@ -134,15 +134,21 @@ func (s *Store) copyPending(ctx context.Context, coll *mongo.Collection, id stri
 	if err := insertMany(ctx, s.audit, pending); err != nil {
 		return err
 	}
-	res, err := coll.UpdateOne(ctx, bson.M{"_id": id, "audit_seq": seq},
-		bson.M{"$set": bson.M{"audit_pending": bson.A{}}, "$unset": bson.M{"audit_dirty": ""}})
+	cleared, err := s.clearPending(ctx, coll, id, seq)
 	if err != nil {
-		return dbError(err)
+		return err
 	}
-	if res.MatchedCount == 0 {
+	if !cleared {
 		return s.flush(ctx, coll, id)
 	}
 	return nil
+}
+
+// clearPending empties the pending audit entries of the document id if nothing was pushed
+// since audit sequence seq, and reports whether it did.
+func (s *Store) clearPending(ctx context.Context, coll *mongo.Collection, id string, seq int64) (bool, error) {
+	return s.updateByID(ctx, coll, id, bson.D{{Key: "audit_seq", Value: seq}},
+		bson.M{"$set": bson.M{"audit_pending": bson.A{}}, "$unset": bson.M{"audit_dirty": ""}})
 }
 
 // flushRetries bounds how often a flush starts again when the document gained entries while
@@ -167,12 +173,11 @@ func (s *Store) flush(ctx context.Context, coll *mongo.Collection, id string) er
 			}
 		}
 		// Cleared only if nothing was pushed meanwhile; otherwise copy again.
-		res, err := coll.UpdateOne(ctx, bson.M{"_id": id, "audit_seq": d.Seq},
-			bson.M{"$set": bson.M{"audit_pending": bson.A{}}, "$unset": bson.M{"audit_dirty": ""}})
+		cleared, err := s.clearPending(ctx, coll, id, d.Seq)
 		if err != nil {
-			return dbError(err)
+			return err
 		}
-		if res.MatchedCount == 1 {
+		if cleared {
 			return nil
 		}
 	}

@@ -15,7 +15,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 // newStore returns a store on a fresh database, with its indexes.
-func newStore(t *testing.T) *Store {
+func newStore(t testing.TB) *Store {
 	t.Helper()
 	s := New(testenv.Database(t), testenv.Logger())
 	if err := s.EnsureIndexes(context.Background()); err != nil {

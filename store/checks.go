@@ -291,8 +291,7 @@ func (s *Store) UpdateCheck(ctx context.Context, c checks.Check, entry *checks.H
 		update["$push"] = bson.M{"history": toHistoryDoc(*entry)}
 	}
 	var out checkDoc
-	err := s.checks.FindOneAndUpdate(ctx, bson.M{"_id": c.ID, "version": c.Version}, pendingAudit(update, audit),
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&out)
+	err := s.findAndUpdateByID(ctx, s.checks, c.ID, bson.D{{Key: "version", Value: c.Version}}, pendingAudit(update, audit), &out)
 	if err != nil {
 		return checks.Check{}, stale(err)
 	}
@@ -459,20 +458,16 @@ func (s *Store) MarkEscalation(ctx context.Context, checkID, rule string, e chec
 		return false, &checks.Error{Code: checks.EINTERNAL, Message: "an escalation needs its basis", Err: fmt.Errorf("escalation %s of %s without a basis", rule, checkID)}
 	}
 	field := "escalations." + rule
-	filter := bson.M{"_id": checkID, field: bson.M{"$exists": false}}
+	cond := bson.D{{Key: field, Value: absent}}
 	if n := len(e.Earlier); n > 0 {
 		prev := e.Earlier[n-1]
 		if prev.Basis.IsZero() || prev.Basis == e.Basis {
 			return false, &checks.Error{Code: checks.EINTERNAL, Message: "an escalation replaces a record of another basis",
 				Err: fmt.Errorf("escalation %s of %s against %s replaces one against %q", rule, checkID, e.Basis, prev.Basis)}
 		}
-		filter = bson.M{"_id": checkID, field + ".basis": prev.Basis.String(), field + ".at": prev.At}
+		cond = bson.D{{Key: field + ".basis", Value: prev.Basis.String()}, {Key: field + ".at", Value: prev.At}}
 	}
-	res, err := s.checks.UpdateOne(ctx, filter, bson.M{"$set": bson.M{field: toEscalationDoc(e)}})
-	if err != nil {
-		return false, dbError(err)
-	}
-	return res.ModifiedCount == 1, nil
+	return s.updateByID(ctx, s.checks, checkID, cond, bson.M{"$set": bson.M{field: toEscalationDoc(e)}})
 }
 
 // AdoptEscalation writes basis and due on a record of rule written before bases were kept,
@@ -485,13 +480,8 @@ func (s *Store) AdoptEscalation(ctx context.Context, checkID, rule string, basis
 	if !due.IsZero() {
 		set[field+".due"] = due.String()
 	}
-	res, err := s.checks.UpdateOne(ctx,
-		bson.M{"_id": checkID, field: bson.M{"$exists": true}, field + ".basis": bson.M{"$exists": false}},
+	return s.updateByID(ctx, s.checks, checkID, bson.D{{Key: field, Value: present}, {Key: field + ".basis", Value: absent}},
 		bson.M{"$set": set})
-	if err != nil {
-		return false, dbError(err)
-	}
-	return res.ModifiedCount == 1, nil
 }
 
 // InsertChecks writes many new checks at once, for seeding demo and benchmark data. Checks

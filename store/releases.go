@@ -6,7 +6,6 @@ import (
 
 	"github.com/probation/safeguarding/checks"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 type releaseDoc struct {
@@ -133,11 +132,8 @@ func (s *Store) UpdateRelease(ctx context.Context, r checks.Release, audit ...ch
 		"sync_pending": true, "updated_at": d.UpdatedAt,
 	}
 	var out releaseDoc
-	err := s.releases.FindOneAndUpdate(ctx,
-		bson.M{"_id": r.ID, "version": r.Version},
-		pendingAudit(bson.M{"$set": set, "$inc": bson.M{"version": 1}}, audit),
-		options.FindOneAndUpdate().SetReturnDocument(options.After),
-	).Decode(&out)
+	err := s.findAndUpdateByID(ctx, s.releases, r.ID, bson.D{{Key: "version", Value: r.Version}},
+		pendingAudit(bson.M{"$set": set, "$inc": bson.M{"version": 1}}, audit), &out)
 	if err != nil {
 		return checks.Release{}, stale(err)
 	}
@@ -148,8 +144,8 @@ func (s *Store) UpdateRelease(ctx context.Context, r checks.Release, audit ...ch
 // MarkReleaseSynced clears the pending flag if the release is still at version: a change
 // made meanwhile stays pending for its own sync.
 func (s *Store) MarkReleaseSynced(ctx context.Context, id string, version int64) error {
-	_, err := s.releases.UpdateOne(ctx, bson.M{"_id": id, "version": version}, bson.M{"$set": bson.M{"sync_pending": false}})
-	return dbError(err)
+	_, err := s.updateByID(ctx, s.releases, id, bson.D{{Key: "version", Value: version}}, bson.M{"$set": bson.M{"sync_pending": false}})
+	return err
 }
 
 // ReleasesPendingSync lists the releases whose checks may not match them yet.

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/probation/safeguarding/checks"
 )
@@ -56,8 +55,7 @@ func (s *Store) Session(ctx context.Context, id string) (checks.Session, error) 
 // removes it. A session already gone has its end written to the audit trail directly.
 func (s *Store) EndSession(ctx context.Context, id string, at time.Time, audit ...checks.AuditEntry) error {
 	var d sessionDoc
-	err := s.sessions.FindOneAndUpdate(ctx, bson.M{"_id": id}, pendingAudit(bson.M{"$set": bson.M{"expires_at": at}}, audit),
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	err := s.findAndUpdateByID(ctx, s.sessions, id, nil, pendingAudit(bson.M{"$set": bson.M{"expires_at": at}}, audit), &d)
 	if err = dbError(err); errors.Is(err, checks.ErrNotFound) {
 		return s.InsertAudit(ctx, audit...)
 	}
@@ -68,8 +66,8 @@ func (s *Store) EndSession(ctx context.Context, id string, at time.Time, audit .
 		s.log.WarnContext(ctx, "audit entries left pending on an ended session; a later flush copies them", "error", err)
 		return nil
 	}
-	_, err = s.sessions.DeleteOne(ctx, bson.M{"_id": id, "audit_dirty": bson.M{"$exists": false}})
-	return dbError(err)
+	_, err = s.deleteByID(ctx, s.sessions, id, bson.D{{Key: "audit_dirty", Value: absent}})
+	return err
 }
 
 // EndExpiredSessions removes sessions past their end whose audit entries are all copied.

@@ -36,6 +36,11 @@ type Store struct {
 	// signInLinks are the emailed sign-in links waiting to be used.
 	signInLinks *mongo.Collection
 	log         *slog.Logger
+
+	// server is what the store learnt of its server's filters, and locks the documents a
+	// conditional write holds where it must test the condition itself (see conditional.go).
+	server serverKind
+	locks  docLocks
 }
 
 // New returns a store on db. Call EnsureIndexes once at start-up. Audit entries that could

@@ -110,8 +110,7 @@ func (s *Store) FindUsers(ctx context.Context, q checks.UserQuery) (checks.Page[
 // SetUserActive activates or deactivates a user and returns the user as stored.
 func (s *Store) SetUserActive(ctx context.Context, id string, active bool, audit ...checks.AuditEntry) (checks.User, error) {
 	var d userDoc
-	err := s.users.FindOneAndUpdate(ctx, bson.M{"_id": id}, pendingAudit(bson.M{"$set": bson.M{"active": active}}, audit),
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	err := s.findAndUpdateByID(ctx, s.users, id, nil, pendingAudit(bson.M{"$set": bson.M{"active": active}}, audit), &d)
 	if err != nil {
 		return checks.User{}, dbError(err)
 	}
@@ -153,12 +152,12 @@ func (s *Store) UserTokens(ctx context.Context, userID string) ([]checks.Token, 
 
 // RevokeToken marks a token revoked, once; revoking it again keeps the first time.
 func (s *Store) RevokeToken(ctx context.Context, hash string, at time.Time, audit ...checks.AuditEntry) (checks.Token, error) {
-	res, err := s.tokens.UpdateOne(ctx, bson.M{"_id": hash, "revoked_at": bson.M{"$exists": false}},
+	revoked, err := s.updateByID(ctx, s.tokens, hash, bson.D{{Key: "revoked_at", Value: absent}},
 		pendingAudit(bson.M{"$set": bson.M{"revoked_at": at}}, audit))
 	if err != nil {
-		return checks.Token{}, dbError(err)
+		return checks.Token{}, err
 	}
-	if res.ModifiedCount == 1 {
+	if revoked {
 		s.flushAfter(ctx, checks.ResourceToken, hash, audit, nil, 0)
 	}
 	return s.Token(ctx, hash)
