@@ -34,6 +34,7 @@ func newBenchWorld(b *testing.B) benchWorld {
 	if err := svc.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
+	testenv.IndexIDs(b, db)
 	admin, _, err := svc.CreateUser(ctx, checks.System("bench"), checks.UserInput{Name: "Ada Admin", Email: "ada@example.org", Role: "admin"})
 	if err != nil {
 		b.Fatal(err)

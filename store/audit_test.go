@@ -21,6 +21,7 @@ func newStore(t testing.TB) *Store {
 	if err := s.EnsureIndexes(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	testenv.IndexIDs(t, s.db)
 	return s
 }
 

@@ -103,7 +103,22 @@ func openAppClock(ctx context.Context, cfg config.Config, log *slog.Logger, serv
 		a.Close()
 		return nil, fmt.Errorf("prepare the outbox: %w", err)
 	}
+	if err := a.indexIDs(ctx); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("prepare the embedded database: %w", err)
+	}
 	return a, nil
+}
+
+// indexIDs gives the embedded server's collections the index its lookups by id need (see
+// embedded.Server.IndexIDs): at start-up, once the store's collections exist, and with each
+// maintenance, for those made since. Nothing on another engine, or when another process runs
+// the embedded server.
+func (a *app) indexIDs(ctx context.Context) error {
+	if a.embedded == nil {
+		return nil
+	}
+	return a.embedded.IndexIDs(ctx, a.cfg.Database)
 }
 
 // openEmbedded starts or joins the embedded database of dataDir. A command joins the server

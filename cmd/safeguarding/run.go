@@ -177,7 +177,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 	scheduler := notify.NewScheduler(a.escalator, a.sender, a.calendar, a.clock, a.cfg.EscalationSchedule,
 		a.cfg.NoticeInterval, a.cfg.OutboxInterval, a.log)
-	scheduler.Maintenance, scheduler.MaintenanceEvery = a.svc.Maintain, 5*time.Minute
+	scheduler.Maintenance = func(ctx context.Context) error { return errors.Join(a.svc.Maintain(ctx), a.indexIDs(ctx)) }
+	scheduler.MaintenanceEvery = 5 * time.Minute
 	m := metrics.New(metrics.Sources{
 		CountChecks: func(ctx context.Context) ([]checks.CheckCount, int, error) {
 			return a.store.CountChecks(ctx, a.svc.Today())

@@ -34,6 +34,8 @@ var shared struct {
 	real   bool
 	client *mongo.Client
 	seq    atomic.Int64
+	// server is the embedded server this binary runs; nil on a real engine.
+	server *embedded.Server
 }
 
 // Main connects to the package's database, runs the tests and disconnects: the engine named
@@ -60,7 +62,7 @@ func Main(m *testing.M) int {
 			return 1
 		}
 		defer server.Close()
-		shared.uri = server.URI
+		shared.uri, shared.server = server.URI, server
 	}
 	client, err := mongo.Connect(opts.ApplyURI(shared.uri))
 	if err == nil {
@@ -118,6 +120,20 @@ func DatabaseName(t testing.TB) string {
 func Database(t testing.TB) *mongo.Database {
 	t.Helper()
 	return shared.client.Database(DatabaseName(t))
+}
+
+// IndexIDs gives the collections of db the index the embedded server's lookups by id use, as
+// the service does once its collections exist (see embedded.Server.IndexIDs). Nothing on a
+// real engine. Call it after EnsureIndexes where a test or benchmark measures or depends on
+// the cost of a lookup.
+func IndexIDs(t testing.TB, db *mongo.Database) {
+	t.Helper()
+	if shared.server == nil {
+		return
+	}
+	if err := shared.server.IndexIDs(context.Background(), db.Name()); err != nil {
+		t.Fatalf("testenv: index the ids of %s: %v", db.Name(), err)
+	}
 }
 
 // Client returns the package's shared client.
