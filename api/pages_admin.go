@@ -267,12 +267,18 @@ type issuedToken struct {
 	New bool
 }
 
+// tokenRow is a token as its user's page lists it: revoked, expired or active.
+type tokenRow struct {
+	checks.Token
+	Expired bool
+}
+
 // userView is one user's page: the user, their tokens, and a token just issued.
 type userView struct {
 	User   checks.User
 	Where  string
 	Self   bool
-	Tokens []checks.Token
+	Tokens []tokenRow
 	Issued *issuedToken
 	Typed  map[string]string
 }
@@ -295,8 +301,13 @@ func (s *Server) renderUser(c *gin.Context, status int, u checks.User, issued *i
 	if typed == nil {
 		typed = map[string]string{}
 	}
+	now := s.svc.Clock().Now()
+	rows := make([]tokenRow, len(tokens))
+	for i, t := range tokens {
+		rows[i] = tokenRow{Token: t, Expired: t.Expired(now)}
+	}
 	s.render(c, status, "admin-user", pageData{Title: u.Name, Notice: adminNotice(c), Errors: errs, Data: userView{
-		User: u, Where: s.userWhere(u), Self: u.ID == actor(c).ID, Tokens: tokens, Issued: issued, Typed: typed,
+		User: u, Where: s.userWhere(u), Self: u.ID == actor(c).ID, Tokens: rows, Issued: issued, Typed: typed,
 	}})
 }
 

@@ -374,3 +374,51 @@ func TestTheAuditTrailIsSearchedByPersonRecordAndDateAPageAtATime(t *testing.T) 
 		t.Errorf("the audit search's errors link to %v, want the kind of record, then the date", got)
 	}
 }
+
+func TestAUsersPageTagsEachTokenActiveExpiredOrRevoked(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	adminUser, err := e.svc.User(ctx, checks.System("test"), e.admin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(label string, lifetime time.Duration) checks.Token {
+		t.Helper()
+		tk, _, err := e.svc.IssueToken(ctx, adminUser, e.com.ID, label, lifetime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	issue("short-lived", time.Hour)
+	issue("still good", 24*time.Hour)
+	gone := issue("revoked one", 24*time.Hour)
+	if _, err := e.svc.RevokeToken(ctx, adminUser, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(2 * time.Hour)
+
+	page := e.page(t, "GET", "/admin/users/"+e.com.ID, nil, e.signInWithForm(t, e.admin.Token))
+	if page.status != http.StatusOK {
+		t.Fatalf("the COM's page: %d", page.status)
+	}
+	rows := regexp.MustCompile(`(?s)<tr class="govuk-table__row">(.*?)</tr>`).FindAllStringSubmatch(page.body, -1)
+	tag := map[string]string{}
+	revocable := map[string]bool{}
+	for _, r := range rows {
+		label := regexp.MustCompile(`<td class="govuk-table__cell">([^<]*)</td>`).FindStringSubmatch(r[1])
+		status := regexp.MustCompile(`govuk-tag[^"]*">([^<]*)<`).FindStringSubmatch(r[1])
+		if label != nil && status != nil {
+			tag[label[1]] = status[1]
+			revocable[label[1]] = strings.Contains(r[1], "/revoke")
+		}
+	}
+	for label, want := range map[string]string{"short-lived": "Expired", "still good": "Active", "revoked one": "Revoked"} {
+		if tag[label] != want {
+			t.Errorf("the token %q is tagged %q, want %q (all: %v)", label, tag[label], want, tag)
+		}
+		if revocable[label] != (want == "Active") {
+			t.Errorf("the token %q offers revoking: %v, want it only while active", label, revocable[label])
+		}
+	}
+}

@@ -29,6 +29,9 @@ type Token struct {
 	LastUsedAt time.Time
 }
 
+// Expired reports whether the token has stopped working by now.
+func (t Token) Expired(now time.Time) bool { return !now.Before(t.ExpiresAt) }
+
 // DefaultTokenLifetime is how long a token works when its issuer does not say.
 const DefaultTokenLifetime = 90 * 24 * time.Hour
 
@@ -303,7 +306,7 @@ func (s *Service) authenticateToken(ctx context.Context, secret string) (User, T
 	hash := HashToken(secret)
 	now := s.now()
 	if u, t, ok := s.tokens.get(hash); ok {
-		if !now.Before(t.ExpiresAt) {
+		if t.Expired(now) {
 			return User{}, Token{}, unauthorized
 		}
 		return u, t, nil
@@ -317,7 +320,7 @@ func (s *Service) authenticateToken(ctx context.Context, secret string) (User, T
 
 func (s *Service) authenticate(ctx context.Context, hash string, now time.Time, unauthorized error) (User, Token, error) {
 	t, err := s.store.Token(ctx, hash)
-	if errors.Is(err, ErrNotFound) || (err == nil && (!t.RevokedAt.IsZero() || !now.Before(t.ExpiresAt))) {
+	if errors.Is(err, ErrNotFound) || (err == nil && (!t.RevokedAt.IsZero() || t.Expired(now))) {
 		return User{}, Token{}, unauthorized
 	}
 	if err != nil {
