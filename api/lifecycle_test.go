@@ -131,7 +131,7 @@ func TestMoreTimeIsAskedOnTheLiaisonsPageAndAgreedOrRefusedOnTheReleasePage(t *t
 			police := e.signInWithForm(t, e.police.Token)
 
 			bad := e.form(t, police, "/checks/"+da.ID+"/extension", url.Values{"proposed_date-day": {"8"}, "proposed_date-month": {"12"}, "proposed_date-year": {"2026"}, "extension_note": {"Short of staff."}})
-			if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "must be after the current due date") || !strings.Contains(bad.body, `value="Short of staff.`) && !strings.Contains(bad.body, ">Short of staff.<") {
+			if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "Date your agency can answer by must be after the current due date (8 December 2026)") || strings.Contains(bad.body, "Proposed date") || !strings.Contains(bad.body, `value="Short of staff.`) && !strings.Contains(bad.body, ">Short of staff.<") {
 				t.Errorf("a date not after the due date: %d %s", bad.status, bad.body)
 			}
 			res := e.form(t, police, "/checks/"+da.ID+"/extension", url.Values{"proposed_date-day": {"15"}, "proposed_date-month": {"12"}, "proposed_date-year": {"2026"}, "extension_note": {"Short of staff."}})

@@ -97,7 +97,8 @@ var isoDate = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}\b`)
 
 // fix rewrites the page's errors about dates: an error the service gave about a date the
 // parser could not read becomes the parser's; any other about a date (its field the date's
-// day input, as the handlers point them) says dates as people write them.
+// day input, as the handlers point them) says dates as people write them, and names the date
+// as whats, the page's words for it, does.
 func (r datesRead) fix(errs []formError, whats map[string]string) []formError {
 	for i := range errs {
 		name, ok := strings.CutSuffix(errs[i].Field, "-day")
@@ -109,8 +110,16 @@ func (r datesRead) fix(errs []formError, whats map[string]string) []formError {
 			continue
 		}
 		text := errs[i].Text
-		if what := whats[name]; what != "" && (strings.HasSuffix(text, " is required") || strings.Contains(text, " is required: a date")) {
+		what := whats[name]
+		switch {
+		case what != "" && (strings.HasSuffix(text, " is required") || strings.Contains(text, " is required: a date")):
 			errs[i].Text = "Enter the " + strings.ToLower(what)
+		case what != "":
+			// The service names the field ("Proposed date must be ..."); the page names it as
+			// its label does.
+			if rest, ok := strings.CutPrefix(text, sentence(name, "")); ok {
+				errs[i].Text = what + " " + rest
+			}
 		}
 		errs[i].Text = writtenDates(errs[i].Text)
 	}
