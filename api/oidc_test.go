@@ -5,63 +5,35 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/zitadel/oidc/v3/example/server/exampleop"
-	"github.com/zitadel/oidc/v3/example/server/storage"
-	"golang.org/x/text/language"
-
 	"github.com/probation/safeguarding/checks"
+	"github.com/probation/safeguarding/internal/testenv"
 )
 
 // Single sign-on is tested against a real OpenID Connect provider over HTTP on loopback:
 // zitadel's op package, with its example storage and login form, and users of the test's
 // own. A Go client with a cookie jar is the browser, following the redirects as one does.
 
-// idpUsers are the provider's users, by id.
-type idpUsers map[string]*storage.User
-
-func (u idpUsers) GetUserByID(id string) *storage.User { return u[id] }
-func (u idpUsers) GetUserByUsername(name string) *storage.User {
-	for _, x := range u {
-		if x.Username == name {
-			return x
-		}
-	}
-	return nil
-}
-func (u idpUsers) ExampleClientID() string { return "service" }
-
 const idpPassword = "correct horse battery staple"
 
 // startIdP starts the provider with a client for redirect and returns its issuer URL.
 func startIdP(t *testing.T, redirect string) string {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + srv.Listener.Addr().String()
-	user := func(id, email string, verified bool) *storage.User {
-		return &storage.User{ID: id, Username: id, Password: idpPassword, FirstName: "A", LastName: "Person",
-			Email: email, EmailVerified: verified, PreferredLanguage: language.English}
+	user := func(id, email string, verified bool) testenv.IdPUser {
+		return testenv.IdPUser{ID: id, Password: idpPassword, FirstName: "A", LastName: "Person", Email: email, EmailVerified: verified}
 	}
-	users := idpUsers{
-		"pat":     user("pat", "Pat@Police.example.org", true), // the Met's liaison, in another case
-		"colm":    user("colm", "colm@example.org", false),     // the COM, unverified at the provider
-		"nobody":  user("nobody", "nobody@police.example.org", true),
-		"cal":     user("cal", "cal@police.example.org", true), // deactivated in the service
-		"chris":   user("chris", "chris@la.example.org", true), // not of the issuer's domains
-		"olly":    user("olly", "olly@example.org", true),
-		"unknown": user("unknown", "", false),
-	}
-	st := storage.NewStorageWithClients(users, map[string]*storage.Client{
-		"safeguarding": storage.WebClient("safeguarding", "client-secret-for-tests", redirect),
-	})
-	srv.Config.Handler = exampleop.SetupServer(issuer, st, nil, false)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return issuer
+	return testenv.StartIdP(t, "127.0.0.1", testenv.IdPClient{ID: "safeguarding", Secret: "client-secret-for-tests", Redirect: redirect},
+		user("pat", "Pat@Police.example.org", true), // the Met's liaison, in another case
+		user("colm", "colm@example.org", false),     // the COM, unverified at the provider
+		user("nobody", "nobody@police.example.org", true),
+		user("cal", "cal@police.example.org", true), // deactivated in the service
+		user("chris", "chris@la.example.org", true), // not of the issuer's domains
+		user("olly", "olly@example.org", true),
+		user("unknown", "", false),
+	)
 }
 
 // newSSOEnv is the service with the provider configured as issuer "test", for two domains.

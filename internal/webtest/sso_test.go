@@ -1,55 +1,24 @@
 package webtest
 
 import (
-	"net"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/zitadel/oidc/v3/example/server/exampleop"
-	"github.com/zitadel/oidc/v3/example/server/storage"
-	"golang.org/x/text/language"
 
 	"github.com/probation/safeguarding/api"
+	"github.com/probation/safeguarding/internal/testenv"
 )
-
-// idpUsers are the OpenID provider's users, by id.
-type idpUsers map[string]*storage.User
-
-func (u idpUsers) GetUserByID(id string) *storage.User { return u[id] }
-func (u idpUsers) GetUserByUsername(name string) *storage.User {
-	for _, x := range u {
-		if x.Username == name {
-			return x
-		}
-	}
-	return nil
-}
-func (u idpUsers) ExampleClientID() string { return "service" }
 
 // The happy path of single sign-on in a real browser, against a real OpenID provider
 // (zitadel's op) on another site: the provider is at localhost, the service at 127.0.0.1, so
 // the provider's redirect back is a cross-site navigation, as in production, and the
 // browser's own SameSite rules decide which cookies come with it.
 func TestALiaisonSignsInWithTheirOrganisationsAccountInABrowser(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	issuer := "http://localhost:" + port
+	var issuer string
 	s := newSiteWith(t, func(o *api.Options) {
-		users := idpUsers{"pat": {ID: "pat", Username: "pat", Password: "correct horse", FirstName: "Pat", LastName: "Police",
-			Email: "pat@met.example.org", EmailVerified: true, PreferredLanguage: language.English}}
-		st := storage.NewStorageWithClients(users, map[string]*storage.Client{
-			"safeguarding": storage.WebClient("safeguarding", "client-secret", o.BaseURL+"/sign-in/oidc/met/callback"),
-		})
-		idp := httptest.NewUnstartedServer(exampleop.SetupServer(issuer, st, nil, false))
-		idp.Listener.Close()
-		idp.Listener = ln
-		idp.Start()
-		t.Cleanup(idp.Close)
+		issuer = testenv.StartIdP(t, "localhost", testenv.IdPClient{ID: "safeguarding", Secret: "client-secret", Redirect: o.BaseURL + "/sign-in/oidc/met/callback"},
+			testenv.IdPUser{ID: "pat", Password: "correct horse", FirstName: "Pat", LastName: "Police", Email: "pat@met.example.org", EmailVerified: true})
 		o.TokenSignIn = false
 		o.OIDC = []api.OIDCIssuer{{ID: "met", Name: "Metropolitan Police", Issuer: issuer, ClientID: "safeguarding",
 			ClientSecret: "client-secret", Domains: []string{"met.example.org"}}}
